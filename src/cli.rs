@@ -1,0 +1,94 @@
+//! The command-line program: parse, dispatch, and turn every outcome into one
+//! of the documented exit codes.
+
+use crate::args::{Config, Mode};
+use crate::daemon::Daemon;
+use crate::error::{Error, ExitCode, Stage, Text};
+use crate::out::Line;
+use crate::sys::{self, Argv, EnvTable, ENV_MAX};
+
+/// The usage text of `dfork --help`; the README's option and exit code tables
+/// say the same.
+pub const HELP: &[u8] = b"\
+usage: dfork [OPTIONS] [--] COMMAND [ARGS...]
+       dfork [OPTIONS] --heartbeat [FILE] [--every SECONDS] [--format FMT]
+Run COMMAND, or the built-in heartbeat, as a well-behaved UNIX daemon.
+
+  -p, --pidfile FILE     lock FILE and write the daemon's pid to it
+  -c, --chdir DIR        working directory of the daemon (default /)
+  -m, --umask MODE       octal umask of the daemon (default 022)
+  -o, --stdout FILE      append the daemon's stdout to FILE (default /dev/null)
+  -e, --stderr FILE      append the daemon's stderr to FILE (default /dev/null)
+  -E, --env NAME=VALUE   set an environment variable (repeatable)
+  -f, --foreground       do not fork (for supervisors); stdout/stderr are kept
+  -q, --quiet            do not print 'Daemon PID N'
+      --heartbeat [FILE] append a timestamp line to FILE (default /tmp/daemon-log)
+      --every SECONDS    heartbeat period, 0.001 to 86400 (default 10)
+      --format FMT       ctime (default), iso8601 or epoch
+  -h, --help             show this help
+  -V, --version          show the version
+
+exit codes:
+  0 started   1 already running   2 usage error   125 dfork failed
+  126 COMMAND not executable   127 COMMAND not found
+";
+
+/// Run dfork with these arguments; the return value is the exit code.
+pub fn run(argv: Argv<'static>) -> u8 {
+    let mut cfg = Config::new(argv);
+    if let Err(u) = cfg.parse(argv, &mut |_| {}) {
+        u.print();
+        return ExitCode::Usage as u8;
+    }
+    match cfg.mode {
+        Mode::Help => Line::stdout().bytes(HELP).flush(),
+        Mode::Version => Line::stdout().bytes(b"dfork ").bytes(env!("CARGO_PKG_VERSION").as_bytes()).end(),
+        Mode::Exec => return exec(argv, &cfg),
+        Mode::Heartbeat => return crate::heartbeat::run(&cfg, daemon_of(&cfg)),
+    }
+    ExitCode::Ok as u8
+}
+
+/// The daemon options of a command line.
+pub fn daemon_of<'a>(cfg: &Config<'a>) -> Daemon<'a> {
+    let mut d = Daemon::new().chdir(cfg.chdir).umask(cfg.umask).foreground(cfg.foreground).quiet(cfg.quiet);
+    if let Some(p) = cfg.pidfile {
+        d = d.pidfile(p);
+    }
+    if let Some(p) = cfg.stdout {
+        d = d.stdout(p);
+    }
+    if let Some(p) = cfg.stderr {
+        d = d.stderr(p);
+    }
+    d
+}
+
+/// `dfork [OPTIONS] COMMAND...`: daemonize, then exec COMMAND.
+fn exec(argv: Argv<'static>, cfg: &Config<'static>) -> u8 {
+    let name = argv.get(cfg.command);
+    if cfg.env_count > 0 && sys::count(sys::env()) + cfg.env_count > ENV_MAX {
+        let e = Error::text(Stage::Env, Text::TooManyVars);
+        e.print(None);
+        return e.exit_code() as u8;
+    }
+    let d = daemon_of(cfg).command(name);
+    let running = match d.start() {
+        Ok(r) => r,
+        Err(e) => {
+            e.print(d.path_of(e.stage));
+            return e.exit_code() as u8;
+        }
+    };
+    if cfg.env_count == 0 {
+        running.exec(argv.raw_from(cfg.command), sys::env())
+    }
+    // Checked above: the inherited environment plus every -E fits.
+    let mut env = EnvTable::from(sys::env()).unwrap_or_else(|| sys::abort());
+    Config::new(argv)
+        .parse(argv, &mut |kv| {
+            env.set(kv);
+        })
+        .ok();
+    running.exec(argv.raw_from(cfg.command), env.as_ptr())
+}

@@ -1,0 +1,468 @@
+//! The recipe, in the order it runs (the SysV steps of [`daemon(7)`]):
+//!
+//! In the launcher ([`Daemon::prepare`]): make sure fds 0-2 are open, lock the
+//! pidfile, open the output files and /dev/null, so every error reaches the
+//! user's terminal. Then ([`Prepared::detach`]): fork; the child calls `setsid`
+//! and forks again, so the daemon is not a session leader and can never acquire
+//! a controlling terminal; the middle process exits at once. In the daemon:
+//! `chdir`, umask, stdio, close inherited descriptors, write the pidfile, reset
+//! signals. The launcher waits on a close-on-exec pipe until the daemon is
+//! started (exec happened, or the library caller said ready), or reports the
+//! errno the daemon sent back, and exits with the matching code.
+//!
+//! [`daemon(7)`]: https://man7.org/linux/man-pages/man7/daemon.7.html
+
+use crate::error::{Error, ExitCode, Stage, Text};
+use crate::fds;
+use crate::out::{self, Line};
+use crate::pidfile::{Pidfile, Refused};
+use crate::sys::{self, CArgv, Forked};
+use core::ffi::CStr;
+use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use rustix::fs::{self, Mode, OFlags};
+use rustix::io::Errno;
+
+/// What the daemon's start looks like: a builder, the library's entry point.
+///
+/// ```no_run
+/// # fn body() {}
+/// let running = dfork::Daemon::new()
+///     .pidfile(c"/run/example.pid")
+///     .umask(0o027)
+///     .start();
+/// match running {
+///     Ok(mut daemon) => { daemon.ready(); body() } // only the daemon gets here
+///     Err(e) => { e.print(None); }                 // still in the caller: nothing was started
+/// }
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Daemon<'a> {
+    pidfile: Option<&'a CStr>,
+    chdir: &'a CStr,
+    umask: u32,
+    stdout: Option<&'a CStr>,
+    stderr: Option<&'a CStr>,
+    foreground: bool,
+    quiet: bool,
+    /// What exec runs, for error messages.
+    command: Option<&'a CStr>,
+}
+
+impl Default for Daemon<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<'a> Daemon<'a> {
+    /// The defaults: no pidfile, `chdir /`, umask 022, stdio on /dev/null,
+    /// fork twice, print `Daemon PID N`.
+    pub const fn new() -> Self {
+        Daemon {
+            pidfile: None,
+            chdir: c"/",
+            umask: 0o022,
+            stdout: None,
+            stderr: None,
+            foreground: false,
+            quiet: false,
+            command: None,
+        }
+    }
+
+    /// Lock and write this pidfile (`-p`).
+    pub fn pidfile(mut self, path: &'a CStr) -> Self {
+        self.pidfile = Some(path);
+        self
+    }
+
+    /// The daemon's working directory (`-c`, default `/`).
+    pub fn chdir(mut self, dir: &'a CStr) -> Self {
+        self.chdir = dir;
+        self
+    }
+
+    /// The daemon's umask (`-m`, default 022).
+    pub fn umask(mut self, mask: u32) -> Self {
+        self.umask = mask & 0o777;
+        self
+    }
+
+    /// Append the daemon's stdout to this file (`-o`), created 0644.
+    pub fn stdout(mut self, path: &'a CStr) -> Self {
+        self.stdout = Some(path);
+        self
+    }
+
+    /// Append the daemon's stderr to this file (`-e`), created 0644.
+    pub fn stderr(mut self, path: &'a CStr) -> Self {
+        self.stderr = Some(path);
+        self
+    }
+
+    /// Do not fork (`-f`): for supervisors that keep the process themselves.
+    pub fn foreground(mut self, yes: bool) -> Self {
+        self.foreground = yes;
+        self
+    }
+
+    /// Do not print `Daemon PID N` (`-q`).
+    pub fn quiet(mut self, yes: bool) -> Self {
+        self.quiet = yes;
+        self
+    }
+
+    /// Name COMMAND in error messages of [`Running::exec`].
+    pub fn command(mut self, name: &'a CStr) -> Self {
+        self.command = Some(name);
+        self
+    }
+
+    /// [`prepare`](Self::prepare) and [`detach`](Prepared::detach) in one step.
+    pub fn start(&self) -> Result<Running<'a>, Error> {
+        self.prepare()?.detach(&[])
+    }
+
+    /// Everything that can fail before forking, done in the caller's process so
+    /// errors reach its terminal: /dev/null opened (and put on fds 0-2 where they
+    /// are closed), the
+    /// pidfile locked ([`flock(2)`]), the output files and /dev/null opened
+    /// ([`open(2)`]). Sets SIGCHLD to its default, so the launcher can wait
+    /// for its child even when started with SIGCHLD ignored, and the umask to 0
+    /// until the daemon sets its own, so files are created 0644 exactly.
+    ///
+    /// [`flock(2)`]: https://man7.org/linux/man-pages/man2/flock.2.html
+    /// [`open(2)`]: https://man7.org/linux/man-pages/man2/open.2.html
+    pub fn prepare(&self) -> Result<Prepared<'a>, Error> {
+        let null = fds::open_null().map_err(|e| Error::os(Stage::DevNull, e))?;
+        sys::set_default(libc::SIGCHLD);
+        rustix::process::umask(Mode::empty());
+        let pidfile = match self.pidfile {
+            None => None,
+            Some(p) => Some(Pidfile::acquire(p).map_err(refused)?),
+        };
+        let mut prep = Prepared { daemon: *self, pidfile, devnull: Some(null), stdout: None, stderr: None };
+        prep.open_files().inspect_err(|_| prep.abandon())?;
+        Ok(prep)
+    }
+}
+
+const DEV_NULL: &CStr = c"/dev/null";
+
+fn refused(r: Refused) -> Error {
+    match r {
+        Refused::Running(pid) => Error::running(pid.unwrap_or(0)),
+        Refused::NotRegular => Error::text(Stage::Pidfile, Text::NotRegular),
+        Refused::Linked => Error::text(Stage::Pidfile, Text::Linked),
+        Refused::Os(e) => Error::os(Stage::Pidfile, e),
+    }
+}
+
+/// Open an output file for appending: `O_APPEND | O_CREAT | O_NOFOLLOW`, mode
+/// 0644 (the caller has the umask at 0). Not opened non-blocking: a FIFO waits
+/// for its reader, as a shell redirection would.
+pub fn open_append(base: BorrowedFd<'_>, path: &CStr) -> Result<OwnedFd, Errno> {
+    let flags = OFlags::WRONLY | OFlags::APPEND | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    fs::openat(base, path, flags, Mode::from_bits_truncate(0o644))
+}
+
+/// A start whose fallible, pre-fork part is done: the pidfile is locked and the
+/// files are open. [`detach`](Self::detach) forks; dropping it (or
+/// [`abandon`](Self::abandon)) gives everything back.
+pub struct Prepared<'a> {
+    daemon: Daemon<'a>,
+    pidfile: Option<Pidfile<'a>>,
+    devnull: Option<OwnedFd>,
+    stdout: Option<OwnedFd>,
+    stderr: Option<OwnedFd>,
+}
+
+impl<'a> Prepared<'a> {
+    fn open_files(&mut self) -> Result<(), Error> {
+        let d = self.daemon;
+        let cwd = fs::CWD;
+        if let Some(p) = d.stdout {
+            self.stdout = Some(open_append(cwd, p).map_err(|e| Error::os(Stage::Stdout, e))?);
+        }
+        if let Some(p) = d.stderr {
+            self.stderr = Some(open_append(cwd, p).map_err(|e| Error::os(Stage::Stderr, e))?);
+        }
+        Ok(())
+    }
+
+    /// The pidfile, once locked.
+    pub fn pidfile(&self) -> Option<&Pidfile<'a>> {
+        self.pidfile.as_ref()
+    }
+
+    /// Give up before forking: remove the pidfile if we hold it.
+    pub fn abandon(&self) {
+        if let Some(p) = &self.pidfile {
+            p.remove();
+        }
+    }
+
+    /// Fork, `setsid`, fork, and set the daemon up; descriptors in `keep` stay
+    /// open in the daemon, every other one above 2 is closed.
+    ///
+    /// In the launcher this never returns: it waits until the daemon is started
+    /// (it called [`Running::ready`], exec'd, or failed), prints `Daemon PID N`
+    /// or the daemon's error, and exits with the [`ExitCode`]. It returns `Err`
+    /// only for a failure before the first fork, and `Ok` only in the daemon.
+    /// With [`Daemon::foreground`] it forks nothing and returns in the caller.
+    ///
+    /// [`fork(2)`], [`setsid(2)`], [`pipe2(2)`].
+    ///
+    /// [`fork(2)`]: https://man7.org/linux/man-pages/man2/fork.2.html
+    /// [`setsid(2)`]: https://man7.org/linux/man-pages/man2/setsid.2.html
+    /// [`pipe2(2)`]: https://man7.org/linux/man-pages/man2/pipe2.2.html
+    pub fn detach(self, keep: &[BorrowedFd<'_>]) -> Result<Running<'a>, Error> {
+        if self.daemon.foreground {
+            let mut r = Running { daemon: self.daemon, pidfile: None, status: None };
+            return match self.setup(&mut r, keep) {
+                Ok(()) => Ok(r),
+                Err(e) => {
+                    r.abandon();
+                    Err(e)
+                }
+            };
+        }
+        let (rd, wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+            .map_err(|e| Error::os(Stage::Pipe, e))
+            .inspect_err(|_| self.abandon())?;
+        match sys::fork() {
+            Err(e) => {
+                self.abandon();
+                Err(Error::os(Stage::Fork, e))
+            }
+            Ok(Forked::Parent(middle)) => {
+                drop(wr);
+                launcher_wait(&self, rd, middle)
+            }
+            Ok(Forked::Child) => {
+                drop(rd);
+                let status = Status(wr);
+                if let Err(e) = rustix::process::setsid() {
+                    status.error(Error::os(Stage::Setsid, e));
+                    sys::exit_now(ExitCode::Failed as u8);
+                }
+                match sys::fork() {
+                    Ok(Forked::Child) => {}
+                    Ok(Forked::Parent(_)) => sys::exit_now(0),
+                    Err(e) => {
+                        status.error(Error::os(Stage::Fork, e));
+                        sys::exit_now(ExitCode::Failed as u8);
+                    }
+                }
+                status.send(Tag::Pid, 0, rustix::process::getpid().as_raw_nonzero().get());
+                let mut r = Running { daemon: self.daemon, pidfile: None, status: Some(status) };
+                match self.setup(&mut r, keep) {
+                    Ok(()) => Ok(r),
+                    Err(e) => r.fail(e),
+                }
+            }
+        }
+    }
+
+    /// The daemon's side, in order: chdir, umask, stdio, descriptors, pidfile,
+    /// signals. Moves the pidfile into `r` first, so a failure removes it.
+    fn setup(mut self, r: &mut Running<'a>, keep: &[BorrowedFd<'_>]) -> Result<(), Error> {
+        let d = self.daemon;
+        r.pidfile = self.pidfile.take();
+        rustix::process::chdir(d.chdir).map_err(|e| Error::os(Stage::Chdir, e))?;
+        rustix::process::umask(Mode::from_bits_truncate(d.umask));
+        let stdio = |e| Error::os(Stage::Stdio, e);
+        if let Some(null) = &self.devnull {
+            rustix::stdio::dup2_stdin(null).map_err(stdio)?;
+            // In the foreground, stdout and stderr stay the supervisor's unless redirected.
+            if let Some(f) = self.stdout.as_ref().or((!d.foreground).then_some(null)) {
+                rustix::stdio::dup2_stdout(f).map_err(stdio)?;
+            }
+            if let Some(f) = self.stderr.as_ref().or((!d.foreground).then_some(null)) {
+                rustix::stdio::dup2_stderr(f).map_err(stdio)?;
+            }
+        }
+        drop((self.devnull, self.stdout, self.stderr));
+        let mut kept = [-1 as RawFd; fds::KEEP_MAX];
+        let mut n = 0;
+        let mut add = |fd: Option<BorrowedFd<'_>>| {
+            if let Some(fd) = fd {
+                if n < kept.len() {
+                    kept[n] = fd.as_raw_fd();
+                    n += 1;
+                }
+            }
+        };
+        if let Some(p) = &r.pidfile {
+            add(Some(p.fd()));
+            add(p.dir_fd());
+        }
+        add(r.status.as_ref().map(|s| s.0.as_fd()));
+        for fd in keep {
+            add(Some(*fd));
+        }
+        fds::close_all_but(&kept[..n]).map_err(|e| Error::os(Stage::CloseFds, e))?;
+        if let Some(p) = &r.pidfile {
+            let pid = rustix::process::getpid().as_raw_nonzero().get() as u32;
+            p.write(pid).map_err(|e| Error::os(Stage::WritePid, e))?;
+        }
+        sys::reset_signals().map_err(|e| Error::os(Stage::Signals, e))
+    }
+}
+
+
+/// The daemon, set up and running: returned by [`Prepared::detach`] in the
+/// daemon process only.
+pub struct Running<'a> {
+    daemon: Daemon<'a>,
+    pidfile: Option<Pidfile<'a>>,
+    status: Option<Status>,
+}
+
+impl<'a> Running<'a> {
+    /// Tell the launcher the daemon is started: it prints `Daemon PID N` and
+    /// exits 0. Call it once the daemon can do its work.
+    pub fn ready(&mut self) {
+        if let Some(s) = self.status.take() {
+            s.send(Tag::Ready, 0, 0);
+        }
+    }
+
+    /// The pidfile this daemon holds.
+    pub fn pidfile(&self) -> Option<&Pidfile<'a>> {
+        self.pidfile.as_ref()
+    }
+
+    /// Remove the pidfile if it is still ours (for a clean exit).
+    pub fn abandon(&self) {
+        if let Some(p) = &self.pidfile {
+            p.remove();
+        }
+    }
+
+    /// Report a failure and end the daemon: the launcher prints `e` and exits
+    /// with its code (in the foreground, it is printed here). The pidfile is
+    /// removed first.
+    pub fn fail(self, e: Error) -> ! {
+        self.abandon();
+        match &self.status {
+            Some(s) => s.error(e),
+            None => e.print(self.daemon.path_of(e.stage)),
+        }
+        sys::exit_now(e.exit_code() as u8)
+    }
+
+    /// Execute the [`command`](Daemon::command) with `argv` and `envp`
+    /// ([`execve(2)`]), searching `PATH` when it has no slash ([`sys::exec_search`]). The pidfile descriptor is made inheritable first, so the
+    /// lock lives exactly as long as the program. Returns only through
+    /// [`fail`](Self::fail): exit code 127 when not found, 126 when not executable.
+    ///
+    /// [`execve(2)`]: https://man7.org/linux/man-pages/man2/execve.2.html
+    pub fn exec(self, argv: CArgv, envp: CArgv) -> ! {
+        if let Some(p) = &self.pidfile {
+            if let Err(e) = rustix::io::fcntl_setfd(p.fd(), rustix::io::FdFlags::empty()) {
+                self.fail(Error::os(Stage::Pidfile, e))
+            }
+        }
+        // The launcher learns of success from EOF on the close-on-exec pipe, and
+        // of failure from the error that follows this Ready.
+        if let Some(s) = &self.status {
+            s.send(Tag::Ready, 0, 0);
+        }
+        let name = self.daemon.command.unwrap_or(c"");
+        let e = sys::exec_search(name, argv, envp);
+        self.fail(Error::os(Stage::Exec, e))
+    }
+}
+
+/// The write end of the launcher's status pipe.
+struct Status(OwnedFd);
+
+#[repr(u8)]
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tag {
+    Pid = b'P',
+    Ready = b'R',
+    Error = b'E',
+}
+
+impl Status {
+    /// One 8-byte record: atomic on a pipe (below PIPE_BUF), never interleaved.
+    fn send(&self, tag: Tag, stage: u8, val: i32) {
+        let v = val.to_le_bytes();
+        let rec = [tag as u8, stage, 0, 0, v[0], v[1], v[2], v[3]];
+        out::write_all(self.0.as_fd(), &rec).ok();
+    }
+
+    fn error(&self, e: Error) {
+        self.send(Tag::Error, e.stage as u8, e.code());
+    }
+}
+
+/// The launcher's side: read the daemon's records until EOF, reap the middle
+/// process, report, and exit.
+fn launcher_wait(prep: &Prepared<'_>, rd: OwnedFd, middle: i32) -> ! {
+    let (mut pid, mut ready, mut err) = (0i32, false, None);
+    let mut rec = [0u8; 8];
+    while let Ok(true) = read_full(&rd, &mut rec) {
+        let val = i32::from_le_bytes([rec[4], rec[5], rec[6], rec[7]]);
+        match rec[0] {
+            b'P' => pid = val,
+            b'R' => ready = true,
+            b'E' => err = Some(Error::from_raw(rec[1], val)),
+            _ => {}
+        }
+    }
+    reap(middle);
+    let d = &prep.daemon;
+    let err = match err {
+        None if !ready => Some(Error::text(Stage::Start, Text::Died)),
+        e => e,
+    };
+    if let Some(e) = err {
+        prep.abandon();
+        e.print(d.path_of(e.stage));
+        sys::exit_now(e.exit_code() as u8);
+    }
+    if !d.quiet {
+        Line::stdout().bytes(b"Daemon PID ").num(pid as u64).end();
+    }
+    sys::exit_now(ExitCode::Ok as u8)
+}
+
+/// Read exactly one record; `Ok(false)` at EOF.
+fn read_full(fd: &OwnedFd, buf: &mut [u8; 8]) -> Result<bool, Errno> {
+    let mut n = 0;
+    while n < buf.len() {
+        match rustix::io::read(fd, &mut buf[n..]) {
+            Ok(0) => return Ok(false),
+            Ok(k) => n += k,
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
+}
+
+/// Wait for the middle process ([`waitpid(2)`]), retrying on EINTR.
+///
+/// [`waitpid(2)`]: https://man7.org/linux/man-pages/man2/waitpid.2.html
+fn reap(pid: i32) {
+    let Some(pid) = rustix::process::Pid::from_raw(pid) else { return };
+    while let Err(Errno::INTR) = rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty()) {}
+}
+
+impl<'a> Daemon<'a> {
+    /// The path or command a stage worked on, for its error line.
+    pub fn path_of(&self, stage: Stage) -> Option<&'a CStr> {
+        match stage {
+            Stage::Running | Stage::Pidfile | Stage::WritePid => self.pidfile,
+            Stage::Chdir => Some(self.chdir),
+            Stage::Stdout => self.stdout,
+            Stage::Stderr => self.stderr,
+            Stage::DevNull => Some(DEV_NULL),
+            Stage::Exec => self.command,
+            _ => None,
+        }
+    }
+}

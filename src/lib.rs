@@ -1,0 +1,36 @@
+//! dfork: run any command as a well-behaved UNIX daemon, in a few KiB.
+//!
+//! The classic recipe (Stevens, *Advanced Programming in the UNIX
+//! Environment*; [`daemon(7)`]) as a `no_std`, allocation-free library: fork,
+//! `setsid`, fork again, `chdir`, umask, stdio on /dev/null, inherited
+//! descriptors closed, signals reset, a locked pidfile. The launcher returns
+//! only once the daemon really started, with an exit code that says so.
+//!
+//! ```no_run
+//! let mut daemon = match dfork::Daemon::new().pidfile(c"/run/demo.pid").start() {
+//!     Ok(d) => d,                      // we are the daemon
+//!     Err(e) => { e.print(); return } // nothing was started
+//! };
+//! daemon.ready(); // the launcher prints `Daemon PID N` and exits 0
+//! // ... the daemon's work ...
+//! daemon.abandon(); // remove the pidfile before a clean exit
+//! ```
+//!
+//! [`daemon(7)`]: https://man7.org/linux/man-pages/man7/daemon.7.html
+#![cfg_attr(not(test), no_std)]
+#![deny(missing_docs)]
+
+pub mod args;
+pub mod cli;
+pub mod daemon;
+pub mod error;
+pub mod fds;
+pub mod heartbeat;
+pub mod out;
+pub mod pidfile;
+pub mod sys;
+pub mod timefmt;
+
+pub use daemon::{Daemon, Prepared, Running};
+pub use error::{Error, ExitCode, Stage, Text};
+pub use pidfile::Pidfile;

@@ -1,0 +1,207 @@
+//! The pidfile: opened without following links, locked, written, read strictly,
+//! removed only while it is still ours.
+//!
+//! The lock is a [`flock(2)`] lock. It belongs to the open file description, so
+//! it survives `fork` and `exec` on an inherited descriptor and is released only
+//! when the last process holding that description exits. "Locked" therefore
+//! means "the daemon dfork started is alive", which a pid alone never proves.
+//!
+//! [`flock(2)`]: https://man7.org/linux/man-pages/man2/flock.2.html
+
+use core::ffi::CStr;
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fs::{self, AtFlags, FileType, FlockOperation, Mode, OFlags, CWD};
+use rustix::io::Errno;
+
+/// The largest pid Linux can hand out (`PID_MAX_LIMIT`, 2^22).
+pub const PID_MAX_LIMIT: u32 = 4_194_304;
+
+/// A pidfile that this process has open and locked.
+pub struct Pidfile<'a> {
+    fd: OwnedFd,
+    /// The directory a relative `path` is resolved in, kept open so the daemon
+    /// can still find the file after `chdir`.
+    dir: Option<OwnedFd>,
+    path: &'a CStr,
+}
+
+/// Why a pidfile could not be taken.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Refused {
+    /// Another process holds the lock; the pid it wrote, if the file is valid.
+    Running(Option<u32>),
+    /// The path is not a regular file (a directory, FIFO, device...).
+    NotRegular,
+    /// The file has other hard links: writing it could change another file.
+    Linked,
+    /// The OS refused an operation.
+    Os(Errno),
+}
+
+impl From<Errno> for Refused {
+    fn from(e: Errno) -> Self {
+        Refused::Os(e)
+    }
+}
+
+impl<'a> Pidfile<'a> {
+    /// Open (creating it 0644 if needed) and lock `path`, without blocking.
+    ///
+    /// The file is opened with `O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC` ([`open(2)`]),
+    /// so a symlink is refused (ELOOP) and a FIFO never hangs us; it must then be a
+    /// regular file with one link. A file left by a dead daemon is not locked and
+    /// is taken over. After locking, the path must still name the locked file: a
+    /// rival may have removed it in between, and a lock on an unlinked file would
+    /// let a third launcher start a second daemon.
+    ///
+    /// The caller sets the umask: the file is created with mode 0644 & ~umask.
+    ///
+    /// [`open(2)`]: https://man7.org/linux/man-pages/man2/open.2.html
+    pub fn acquire(path: &'a CStr) -> Result<Self, Refused> {
+        let dir = match path.to_bytes().first() {
+            Some(b'/') => None,
+            _ => Some(fs::open(c".", OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?),
+        };
+        let base = dir.as_ref().map_or(CWD, |d| d.as_fd());
+        let flags = OFlags::RDWR | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        for _ in 0..64 {
+            let fd = match fs::openat(base, path, flags | OFlags::CREATE, Mode::from_bits_truncate(0o644)) {
+                Ok(fd) => fd,
+                Err(e) => return Err(e.into()),
+            };
+            let st = fs::fstat(&fd)?;
+            if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+                return Err(Refused::NotRegular);
+            }
+            if st.st_nlink != 1 {
+                return Err(Refused::Linked);
+            }
+            match fs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => {}
+                Err(Errno::WOULDBLOCK) => return Err(Refused::Running(read_pid(&fd))),
+                Err(e) => return Err(e.into()),
+            }
+            if same_file(base, path, &fd) {
+                return Ok(Pidfile { fd, dir, path });
+            }
+        }
+        Err(Refused::Os(Errno::AGAIN))
+    }
+
+    /// Record `pid` as `PID\n`: truncate, then one positioned write ([`ftruncate(2)`],
+    /// [`pwrite(2)`]). The file is never replaced: the lock lives on this inode.
+    ///
+    /// [`ftruncate(2)`]: https://man7.org/linux/man-pages/man2/ftruncate.2.html
+    /// [`pwrite(2)`]: https://man7.org/linux/man-pages/man2/pwrite.2.html
+    pub fn write(&self, pid: u32) -> Result<(), Errno> {
+        let mut d = [0u8; 21];
+        let n = {
+            let mut t = [0u8; 20];
+            let s = crate::out::itoa(pid as u64, &mut t);
+            d[..s.len()].copy_from_slice(s);
+            d[s.len()] = b'\n';
+            s.len() + 1
+        };
+        fs::ftruncate(&self.fd, 0)?;
+        let mut off = 0;
+        while off < n {
+            match rustix::io::pwrite(&self.fd, &d[off..n], off as u64) {
+                Ok(0) => return Err(Errno::IO),
+                Ok(k) => off += k,
+                Err(Errno::INTR) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Remove the file, but only if the path still names the file we hold
+    /// ([`unlinkat(2)`]); a pidfile that someone replaced is left alone.
+    ///
+    /// [`unlinkat(2)`]: https://man7.org/linux/man-pages/man2/unlinkat.2.html
+    pub fn remove(&self) {
+        let base = self.base();
+        if same_file(base, self.path, &self.fd) {
+            fs::unlinkat(base, self.path, AtFlags::empty()).ok();
+        }
+    }
+
+    /// The locked descriptor.
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
+    /// The directory descriptor a relative path is resolved in, if any.
+    pub fn dir_fd(&self) -> Option<BorrowedFd<'_>> {
+        self.dir.as_ref().map(|d| d.as_fd())
+    }
+
+    /// The path as given.
+    pub fn path(&self) -> &'a CStr {
+        self.path
+    }
+
+    fn base(&self) -> BorrowedFd<'_> {
+        self.dir_fd().unwrap_or(CWD)
+    }
+}
+
+/// Whether `path` (not following a final symlink) is the file open as `fd`.
+pub fn same_file(base: BorrowedFd<'_>, path: &CStr, fd: &OwnedFd) -> bool {
+    match (fs::statat(base, path, AtFlags::SYMLINK_NOFOLLOW), fs::fstat(fd)) {
+        (Ok(a), Ok(b)) => a.st_dev == b.st_dev && a.st_ino == b.st_ino,
+        _ => false,
+    }
+}
+
+/// Read the pid in a pidfile, strictly: see [`parse_pid`].
+pub fn read_pid(fd: &OwnedFd) -> Option<u32> {
+    let mut buf = [0u8; 16];
+    let mut n = 0;
+    while n < buf.len() {
+        match rustix::io::pread(fd, &mut buf[n..], n as u64) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(Errno::INTR) => {}
+            Err(_) => return None,
+        }
+    }
+    parse_pid(&buf[..n])
+}
+
+/// A pid as a pidfile must hold it: `[1-9][0-9]*` and at most one final
+/// newline, between 2 and [`PID_MAX_LIMIT`]. Everything else (empty, `0`, `-1`,
+/// `1`, `+5`, ` 5`, `05`, `5\n6`, overflow, non-ASCII digits) is `None`, so a
+/// file can never turn into `kill(0)`, `kill(-1)` or `kill(1)`.
+pub fn parse_pid(b: &[u8]) -> Option<u32> {
+    let b = b.strip_suffix(b"\n").unwrap_or(b);
+    if b.is_empty() || b.len() > 7 || b[0] == b'0' {
+        return None;
+    }
+    let mut v = 0u32;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + (c - b'0') as u32;
+    }
+    (2..=PID_MAX_LIMIT).contains(&v).then_some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_pid;
+
+    #[test]
+    fn strict_pids() {
+        assert_eq!(parse_pid(b"42\n"), Some(42));
+        assert_eq!(parse_pid(b"42"), Some(42));
+        assert_eq!(parse_pid(b"4194304\n"), Some(4194304));
+        for bad in [
+            &b""[..], b"\n", b"0", b"1", b"1\n", b"-1", b"+5", b" 5", b"5 ", b"05", b"00", b"5\n6", b"5\n\n",
+            b"99999999999", b"4194305", b"42abc", b"\xd9\xa4\xd9\xa2", b"0x10",
+        ] {
+            assert_eq!(parse_pid(bad), None, "{:?}", bad);
+        }
+    }
+}

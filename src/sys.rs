@@ -1,0 +1,344 @@
+//! The only module that calls `libc`: what rustix does not expose publicly.
+//!
+//! rustix keeps fork, exec and signal dispositions in a hidden module whose name
+//! changes on purpose, so they come from musl here. Every function is a thin,
+//! documented wrapper; every `unsafe` block states why it is sound.
+
+use core::ffi::{c_char, c_int, CStr};
+use rustix::io::Errno;
+
+/// A NUL-terminated array of C string pointers, as `execve(2)` takes it.
+pub type CArgv = *const *const c_char;
+
+extern "C" {
+    /// musl's process environment (`environ(7)`).
+    static mut environ: *const *const c_char;
+    /// musl's bare fork (POSIX 2024 `_Fork`): no atfork handlers, so none of
+    /// the locking machinery behind them is linked in; musl's own thread state
+    /// is still updated for the child.
+    fn _Fork() -> libc::pid_t;
+    /// musl's `execvp(3)` with an explicit environment (a GNU extension).
+    fn execvpe(file: *const c_char, argv: CArgv, envp: CArgv) -> c_int;
+}
+
+fn last_errno() -> Errno {
+    // SAFETY: __errno_location returns a valid pointer to this thread's errno.
+    Errno::from_raw_os_error(unsafe { *libc::__errno_location() })
+}
+
+/// The result of [`fork`]: which side of it we are on.
+pub enum Forked {
+    /// In the parent, with the child's pid.
+    Parent(i32),
+    /// In the child.
+    Child,
+}
+
+/// Create a child process with [`fork(2)`] (musl's `_Fork`: dfork registers
+/// no atfork handlers, so it needs none run).
+///
+/// [`fork(2)`]: https://man7.org/linux/man-pages/man2/fork.2.html
+pub fn fork() -> Result<Forked, Errno> {
+    // SAFETY: dfork is single-threaded (no_std, no thread is ever spawned), so the
+    // child is a full copy with no lock held by another thread; _Fork updates
+    // musl's cached thread id for the child, as fork does.
+    match unsafe { _Fork() } {
+        -1 => Err(last_errno()),
+        0 => Ok(Forked::Child),
+        pid => Ok(Forked::Parent(pid)),
+    }
+}
+
+/// End this process at once with [`_exit(2)`]: no atexit handlers, no flushing.
+///
+/// [`_exit(2)`]: https://man7.org/linux/man-pages/man2/_exit.2.html
+pub fn exit_now(code: u8) -> ! {
+    // SAFETY: _exit is async-signal-safe and always sound to call.
+    unsafe { libc::_exit(code as c_int) }
+}
+
+/// End the process with SIGABRT, as [`abort(3)`] does, and if SIGABRT is
+/// blocked or ignored, with exit code 125; used by the panic handler.
+///
+/// [`abort(3)`]: https://man7.org/linux/man-pages/man3/abort.3.html
+pub fn abort() -> ! {
+    set_default(libc::SIGABRT);
+    set_mask(libc::SIG_UNBLOCK, &[libc::SIGABRT]).ok();
+    rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::ABORT).ok();
+    exit_now(125)
+}
+
+/// Execute `file` with [`execvpe(3)`]: as [`execve(2)`] when it contains a
+/// slash, else by trying each directory of dfork's own `PATH` (musl's default
+/// `/usr/local/bin:/bin:/usr/bin` when unset). musl searches with a stack
+/// buffer, not the heap. Returns only on failure: ENOENT when nothing was
+/// found, EACCES when something was found but was not executable.
+///
+/// [`execvpe(3)`]: https://man7.org/linux/man-pages/man3/execvpe.3.html
+/// [`execve(2)`]: https://man7.org/linux/man-pages/man2/execve.2.html
+pub fn exec_search(file: &CStr, argv: CArgv, envp: CArgv) -> Errno {
+    // SAFETY: as for execve: valid C strings and NULL-terminated arrays.
+    unsafe { execvpe(file.as_ptr(), argv, envp) };
+    last_errno()
+}
+
+/// The process environment as inherited ([`environ(7)`]).
+///
+/// [`environ(7)`]: https://man7.org/linux/man-pages/man7/environ.7.html
+pub fn env() -> CArgv {
+    // SAFETY: reading the pointer value; nothing in dfork writes environ.
+    unsafe { environ }
+}
+
+/// Set the disposition of every signal to SIG_DFL and unblock them all, with
+/// [`sigaction(2)`] and [`sigprocmask(2)`], so a launcher started with signals
+/// ignored or blocked does not pass that on to the daemon.
+///
+/// [`sigaction(2)`]: https://man7.org/linux/man-pages/man2/sigaction.2.html
+/// [`sigprocmask(2)`]: https://man7.org/linux/man-pages/man2/sigprocmask.2.html
+pub fn reset_signals() -> Result<(), Errno> {
+    for sig in 1..=libc::SIGRTMAX() {
+        if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+            // Signals musl reserves for itself answer EINVAL; they are never ignored.
+            set_default(sig);
+        }
+    }
+    set_mask(libc::SIG_SETMASK, &[])
+}
+
+/// Set one signal's disposition to SIG_DFL ([`sigaction(2)`]).
+///
+/// [`sigaction(2)`]: https://man7.org/linux/man-pages/man2/sigaction.2.html
+pub fn set_default(sig: c_int) {
+    set_handler(sig, libc::SIG_DFL);
+}
+
+/// Set one signal's disposition to SIG_IGN ([`sigaction(2)`]).
+///
+/// [`sigaction(2)`]: https://man7.org/linux/man-pages/man2/sigaction.2.html
+pub fn set_ignore(sig: c_int) {
+    set_handler(sig, libc::SIG_IGN);
+}
+
+/// Install `handler` for `sig` with an empty mask and no SA_RESTART, so a
+/// blocking call is interrupted (EINTR) and the caller looks at the flags the
+/// handler set ([`sigaction(2)`]).
+///
+/// [`sigaction(2)`]: https://man7.org/linux/man-pages/man2/sigaction.2.html
+pub fn set_catch(sig: c_int, handler: extern "C" fn(c_int)) {
+    set_handler(sig, handler as usize);
+}
+
+fn set_handler(sig: c_int, handler: libc::sighandler_t) {
+    // SAFETY: a zeroed sigaction is valid (empty mask, no flags); the handler is
+    // SIG_DFL, SIG_IGN or an `extern "C" fn(c_int)` that only stores to atomics.
+    unsafe {
+        let mut sa: libc::sigaction = core::mem::zeroed();
+        sa.sa_sigaction = handler;
+        libc::sigaction(sig, &sa, core::ptr::null_mut());
+    }
+}
+
+/// Change the blocked-signal mask with [`sigprocmask(2)`]: `how` is SIG_BLOCK,
+/// SIG_UNBLOCK or SIG_SETMASK, applied to the set of `sigs`.
+///
+/// [`sigprocmask(2)`]: https://man7.org/linux/man-pages/man2/sigprocmask.2.html
+pub fn set_mask(how: c_int, sigs: &[c_int]) -> Result<(), Errno> {
+    // SAFETY: the set is initialised by sigemptyset before use; sigprocmask only
+    // reads it.
+    unsafe {
+        let mut set: libc::sigset_t = core::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for &s in sigs {
+            libc::sigaddset(&mut set, s);
+        }
+        if libc::sigprocmask(how, &set, core::ptr::null_mut()) != 0 {
+            return Err(last_errno());
+        }
+    }
+    Ok(())
+}
+
+/// Close every descriptor from `first` to `last` with [`close_range(2)`]
+/// (Linux 5.9; older kernels answer ENOSYS and the caller falls back).
+///
+/// [`close_range(2)`]: https://man7.org/linux/man-pages/man2/close_range.2.html
+pub fn close_range(first: u32, last: u32) -> Result<(), Errno> {
+    // SAFETY: closing descriptors is memory-safe; the caller keeps what it owns
+    // outside the range and forgets nothing it still uses.
+    match unsafe { libc::syscall(libc::SYS_close_range, first, last, 0u32) } {
+        0 => Ok(()),
+        _ => Err(last_errno()),
+    }
+}
+
+/// Close one raw descriptor, ignoring the result ([`close(2)`]).
+///
+/// [`close(2)`]: https://man7.org/linux/man-pages/man2/close.2.html
+pub fn close(fd: c_int) {
+    // SAFETY: used only on descriptors the caller does not own through an OwnedFd.
+    unsafe { libc::close(fd) };
+}
+
+/// The program's arguments as the C runtime hands them to `main`: `argc`
+/// pointers to NUL-terminated byte strings, followed by a NULL pointer.
+/// Arguments are bytes, not UTF-8.
+#[derive(Clone, Copy)]
+pub struct Argv<'a> {
+    /// The `argc` pointers; the NULL after them is part of the same array.
+    base: &'a [*const c_char],
+}
+
+/// What an absent argv stands for: no arguments, just the terminating NULL.
+struct NullArgv([*const c_char; 1]);
+// SAFETY: the array holds only a NULL pointer and is never written.
+unsafe impl Sync for NullArgv {}
+static NULL_ARGV: NullArgv = NullArgv([core::ptr::null()]);
+
+impl<'a> Argv<'a> {
+    /// Wrap the `argc`/`argv` pair of `main`.
+    ///
+    /// # Safety
+    /// `argv` must point to `argc` valid C strings followed by a NULL pointer, all
+    /// living and unchanged for `'a` (true of `main`'s arguments for the whole run).
+    pub unsafe fn from_raw(argc: c_int, argv: *const *const c_char) -> Self {
+        if argv.is_null() || argc <= 0 {
+            return Argv { base: &NULL_ARGV.0[..0] };
+        }
+        // SAFETY: guaranteed by the caller: argc valid pointers (the final NULL
+        // follows them in the same array).
+        Argv { base: unsafe { core::slice::from_raw_parts(argv, argc as usize) } }
+    }
+
+    /// How many arguments there are.
+    pub fn len(&self) -> usize {
+        self.base.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Argument `i`; panics (aborts) if `i >= len()`, like slice indexing.
+    pub fn get(&self, i: usize) -> &'a CStr {
+        // SAFETY: from_raw's contract: every pointer below argc is a valid C string
+        // that lives for 'a.
+        unsafe { CStr::from_ptr(self.base[i]) }
+    }
+
+    /// The NULL-terminated array from argument `i` (at most `len()`) on, for
+    /// `execve(2)`.
+    pub fn raw_from(&self, i: usize) -> CArgv {
+        // In bounds: the array has len() + 1 entries, the last one NULL.
+        self.base.as_ptr().wrapping_add(i.min(self.len()))
+    }
+}
+
+/// Call `f` on each string of a NULL-terminated array (`environ`, argv) until
+/// it returns false.
+pub fn each_cstr(arr: CArgv, mut f: impl FnMut(&'static CStr) -> bool) {
+    if arr.is_null() {
+        return;
+    }
+    let mut i = 0;
+    loop {
+        // SAFETY: arr is a NULL-terminated array of C strings that live for the
+        // whole program (the kernel-provided environ and argv, never freed).
+        let p = unsafe { *arr.add(i) };
+        if p.is_null() {
+            return;
+        }
+        // SAFETY: as above: p is a valid, immutable C string.
+        if !f(unsafe { CStr::from_ptr(p) }) {
+            return;
+        }
+        i += 1;
+    }
+}
+
+/// An environment for `execve(2)` built on the stack: the inherited one with
+/// `NAME=VALUE` entries set on top. Holds at most [`ENV_MAX`] variables.
+pub struct EnvTable {
+    ptrs: [*const c_char; ENV_MAX + 1],
+    len: usize,
+}
+
+/// The most environment variables a daemon started with `-E` can get.
+pub const ENV_MAX: usize = 1024;
+
+impl EnvTable {
+    /// A copy of the array `base` (environ), or None if it has more than
+    /// [`ENV_MAX`] entries.
+    pub fn from(base: CArgv) -> Option<Self> {
+        let mut t = EnvTable { ptrs: [core::ptr::null(); ENV_MAX + 1], len: 0 };
+        let mut ok = true;
+        each_cstr(base, |kv| {
+            ok = t.push(kv);
+            ok
+        });
+        ok.then_some(t)
+    }
+
+    fn push(&mut self, kv: &'static CStr) -> bool {
+        if self.len == ENV_MAX {
+            return false;
+        }
+        self.ptrs[self.len] = kv.as_ptr();
+        self.len += 1;
+        true
+    }
+
+    /// Set `kv` (`NAME=VALUE`), replacing an entry of the same NAME; false if full.
+    pub fn set(&mut self, kv: &'static CStr) -> bool {
+        let b = kv.to_bytes();
+        let Some(eq) = b.iter().position(|&c| c == b'=') else { return self.push(kv) };
+        let name = &b[..=eq];
+        for p in &mut self.ptrs[..self.len] {
+            // SAFETY: every pointer below len came from a &'static CStr.
+            if unsafe { CStr::from_ptr(*p) }.to_bytes().starts_with(name) {
+                *p = kv.as_ptr();
+                return true;
+            }
+        }
+        self.push(kv)
+    }
+
+    /// The NULL-terminated array.
+    pub fn as_ptr(&self) -> CArgv {
+        self.ptrs.as_ptr()
+    }
+}
+
+/// How many entries a NULL-terminated array has.
+pub fn count(arr: CArgv) -> usize {
+    let mut n = 0;
+    each_cstr(arr, |_| {
+        n += 1;
+        true
+    });
+    n
+}
+
+/// Standard output, fd 1.
+pub fn stdout() -> rustix::fd::BorrowedFd<'static> {
+    // SAFETY: fd 1 is only ever written to through this handle. If the launcher
+    // was started with fd 1 closed, a write answers EBADF until
+    // `fds::open_null` fills the hole with /dev/null, which happens before dfork
+    // opens any other file, so fd 1 never names a file opened for another use.
+    unsafe { rustix::stdio::stdout() }
+}
+
+/// Standard error, fd 2 (see [`stdout`] for why this is sound).
+pub fn stderr() -> rustix::fd::BorrowedFd<'static> {
+    // SAFETY: as for stdout: write-only use, holes filled before any other open.
+    unsafe { rustix::stdio::stderr() }
+}
+
+/// The suffix of `s` from byte `from` on, still a C string.
+pub fn cstr_tail(s: &CStr, from: usize) -> &CStr {
+    let b = s.to_bytes_with_nul();
+    // SAFETY: a suffix of a NUL-terminated string with no interior NUL, that
+    // still contains the final NUL (from is clamped), is itself such a string.
+    unsafe { CStr::from_bytes_with_nul_unchecked(&b[from.min(b.len() - 1)..]) }
+}
