@@ -31,8 +31,9 @@ fn main() {
     // libc.a is static: name it for the binary and the examples explicitly, so
     // every profile resolves strlen/memcmp & co. from musl.
     println!("cargo:rustc-link-arg-bins=-lc");
-    // Drop the unwind tables nothing reads (see link.ld).
+    // Drop the unwind tables nothing reads (see link.ld), and their index.
     let ld = Path::new(&env::var("CARGO_MANIFEST_DIR").unwrap()).join("link.ld");
     println!("cargo:rerun-if-changed=link.ld");
     println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", ld.display());
+    println!("cargo:rustc-link-arg-bins=-Wl,--no-eh-frame-hdr");
 }

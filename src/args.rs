@@ -464,3 +464,147 @@ pub fn parse_seconds(v: &CStr, max_ms: u64) -> Option<u64> {
 fn digit(d: u8) -> Option<u64> {
     d.is_ascii_digit().then(|| (d - b'0') as u64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CString;
+
+    /// Parse `args` (argv[0] is added) and hand the result to `f`.
+    fn with<R>(args: &[&[u8]], f: impl FnOnce(Argv<'_>, Result<Config<'_>, Usage<'_>>) -> R) -> R {
+        let owned: Vec<CString> = std::iter::once(&b"dfork"[..]).chain(args.iter().copied()).map(|a| CString::new(a).unwrap()).collect();
+        let mut ptrs: Vec<*const core::ffi::c_char> = owned.iter().map(|c| c.as_ptr()).collect();
+        ptrs.push(core::ptr::null());
+        let argv = unsafe { Argv::from_raw(owned.len() as i32, ptrs.as_ptr()) };
+        f(argv, parse(argv))
+    }
+
+    fn problem(args: &[&[u8]]) -> (Problem, Option<Vec<u8>>) {
+        with(args, |_, r| {
+            let u = r.expect_err("a usage error");
+            (u.problem, u.arg.map(|a| a.to_bytes().to_vec()))
+        })
+    }
+
+    #[test]
+    fn defaults_and_command() {
+        with(&[b"sleep", b"10"], |argv, r| {
+            let c = r.unwrap();
+            assert_eq!(c.mode, Mode::Exec);
+            assert_eq!(c.chdir, c"/");
+            assert_eq!(c.umask, 0o022);
+            assert_eq!((c.pidfile, c.stdout, c.stderr, c.quiet, c.foreground), (None, None, None, false, false));
+            assert_eq!(argv.get(c.command), c"sleep");
+        });
+    }
+
+    #[test]
+    fn short_long_attached_and_clustered() {
+        with(&[b"-qfp/run/a.pid", b"--chdir=/tmp", b"-m", b"027", b"--stdout", b"o", b"-eerr", b"cmd", b"-p", b"x"], |argv, r| {
+            let c = r.unwrap();
+            assert!(c.quiet && c.foreground);
+            assert_eq!(c.pidfile, Some(c"/run/a.pid"));
+            assert_eq!(c.chdir, c"/tmp");
+            assert_eq!(c.umask, 0o027);
+            assert_eq!(c.stdout, Some(c"o"));
+            assert_eq!(c.stderr, Some(c"err"));
+            // Parsing stops at COMMAND: its -p is its own.
+            assert_eq!(argv.get(c.command), c"cmd");
+            assert_eq!(argv.len() - c.command, 3);
+        });
+    }
+
+    #[test]
+    fn double_dash_ends_options() {
+        with(&[b"-q", b"--", b"-p", b"x"], |argv, r| {
+            let c = r.unwrap();
+            assert_eq!(argv.get(c.command), c"-p");
+            assert_eq!(c.pidfile, None);
+        });
+    }
+
+    #[test]
+    fn env_values_are_counted_and_listed() {
+        with(&[b"-E", b"A=1", b"-EB=2", b"--env=C=x=y", b"cmd", b"-E", b"D=4"], |argv, r| {
+            let c = r.unwrap();
+            assert_eq!(c.env_count, 3);
+            let mut seen = vec![];
+            Config::new(argv).parse(argv, &mut |kv| seen.push(kv.to_bytes().to_vec())).unwrap();
+            assert_eq!(seen, vec![b"A=1".to_vec(), b"B=2".to_vec(), b"C=x=y".to_vec()]);
+        });
+        assert_eq!(problem(&[b"-E", b"novalue", b"cmd"]).0, Problem::BadEnv);
+        assert_eq!(problem(&[b"-E", b"=x", b"cmd"]).0, Problem::BadEnv);
+    }
+
+    #[test]
+    fn heartbeat_file_is_optional() {
+        with(&[b"--heartbeat"], |_, r| {
+            let c = r.unwrap();
+            assert_eq!(c.mode, Mode::Heartbeat);
+            assert_eq!(c.log, DEFAULT_LOG);
+            assert_eq!((c.every_ms, c.format), (10_000, Format::Ctime));
+        });
+        with(&[b"-p", b"x.pid", b"--heartbeat", b"/tmp/hb", b"--every", b"0.5", b"--format", b"iso8601"], |_, r| {
+            let c = r.unwrap();
+            assert_eq!(c.log, c"/tmp/hb");
+            assert_eq!(c.every_ms, 500);
+            assert_eq!(c.format, Format::Iso8601);
+        });
+        with(&[b"--heartbeat=/x", b"--format=epoch", b"--every=86400"], |_, r| {
+            let c = r.unwrap();
+            assert_eq!((c.log, c.format, c.every_ms), (c"/x", Format::Epoch, 86_400_000));
+        });
+        assert_eq!(problem(&[b"--heartbeat", b"a", b"b"]), (Problem::Unexpected, Some(b"b".to_vec())));
+        assert_eq!(problem(&[b"--heartbeat", b"--format", b"iso"]).0, Problem::BadFormat);
+        assert_eq!(problem(&[b"--every", b"5", b"cmd"]).0, Problem::HeartbeatOnly);
+    }
+
+    #[test]
+    fn every_is_strict() {
+        for bad in [&b"0"[..], b"-1", b"+1", b"1e3", b"", b".5", b"5.", b"1.2345", b"86401", b"86400.001", b"999999999", b" 1", b"0x10", b"0.000"] {
+            assert_eq!(problem(&[b"--heartbeat", b"--every", bad]).0, Problem::BadEvery, "{:?}", bad);
+        }
+        for (good, ms) in [(&b"1"[..], 1000), (b"0.001", 1), (b"10", 10_000), (b"2.5", 2500), (b"86400", 86_400_000), (b"007", 7000)] {
+            with(&[b"--heartbeat", b"--every", good], |_, r| assert_eq!(r.unwrap().every_ms, ms));
+        }
+    }
+
+    #[test]
+    fn umask_is_strict_octal() {
+        for (good, m) in [(&b"0"[..], 0), (b"022", 0o22), (b"0027", 0o27), (b"777", 0o777), (b"0777", 0o777)] {
+            with(&[b"-m", good, b"x"], |_, r| assert_eq!(r.unwrap().umask, m));
+        }
+        for bad in [&b""[..], b"8", b"0o22", b"1000", b"-1", b"00000", b"22 ", b"\xd9\xa0"] {
+            assert_eq!(problem(&[b"-m", bad, b"x"]).0, Problem::BadUmask, "{:?}", bad);
+        }
+    }
+
+    #[test]
+    fn usage_problems() {
+        assert_eq!(problem(&[]), (Problem::NoCommand, None));
+        assert_eq!(problem(&[b"-q"]), (Problem::NoCommand, None));
+        assert_eq!(problem(&[b"--nope", b"x"]), (Problem::UnknownOption, Some(b"--nope".to_vec())));
+        assert_eq!(problem(&[b"-qz", b"x"]), (Problem::UnknownOption, Some(b"-qz".to_vec())));
+        assert_eq!(problem(&[b"--pidfile"]), (Problem::NeedsValue, Some(b"--pidfile".to_vec())));
+        assert_eq!(problem(&[b"-c"]), (Problem::NeedsValue, Some(b"-c".to_vec())));
+        assert_eq!(problem(&[b"--foreground=1", b"x"]), (Problem::TakesNoValue, Some(b"--foreground=1".to_vec())));
+        assert_eq!(problem(&[b"-c", b"", b"x"]).0, Problem::Empty);
+        assert_eq!(problem(&[b"--pidfile=", b"x"]).0, Problem::Empty);
+    }
+
+    #[test]
+    fn help_and_version_win() {
+        with(&[b"--bogus-but-later", b"-h"], |_, r| assert!(r.is_err()));
+        with(&[b"-h"], |_, r| assert_eq!(r.unwrap().mode, Mode::Help));
+        with(&[b"-p", b"x", b"--version"], |_, r| assert_eq!(r.unwrap().mode, Mode::Version));
+    }
+
+    #[test]
+    fn arguments_are_bytes() {
+        with(&[b"-p", b"/tmp/\xff\xfe.pid", b"\xe9x\xff", b"\x80"], |argv, r| {
+            let c = r.unwrap();
+            assert_eq!(c.pidfile.unwrap().to_bytes(), b"/tmp/\xff\xfe.pid");
+            assert_eq!(argv.get(c.command).to_bytes(), b"\xe9x\xff");
+        });
+    }
+}

@@ -26,13 +26,10 @@ use rustix::io::Errno;
 ///
 /// ```no_run
 /// # fn body() {}
-/// let running = dfork::Daemon::new()
-///     .pidfile(c"/run/example.pid")
-///     .umask(0o027)
-///     .start();
-/// match running {
+/// let d = dfork::Daemon::new().pidfile(c"/run/example.pid").umask(0o027);
+/// match d.start() {
 ///     Ok(mut daemon) => { daemon.ready(); body() } // only the daemon gets here
-///     Err(e) => { e.print(None); }                 // still in the caller: nothing was started
+///     Err(e) => e.print(d.path_of(e.stage)),       // still in the caller: nothing was started
 /// }
 /// ```
 #[derive(Clone, Copy, Debug)]

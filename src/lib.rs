@@ -7,9 +7,14 @@
 //! only once the daemon really started, with an exit code that says so.
 //!
 //! ```no_run
-//! let mut daemon = match dfork::Daemon::new().pidfile(c"/run/demo.pid").start() {
-//!     Ok(d) => d,                      // we are the daemon
-//!     Err(e) => { e.print(); return } // nothing was started
+//! let builder = dfork::Daemon::new().pidfile(c"/run/demo.pid");
+//! let mut daemon = match builder.start() {
+//!     Ok(d) => d, // we are the daemon
+//!     Err(e) => {
+//!         // Still in the caller, and nothing was started: say why, in one line.
+//!         e.print(builder.path_of(e.stage));
+//!         return;
+//!     }
 //! };
 //! daemon.ready(); // the launcher prints `Daemon PID N` and exits 0
 //! // ... the daemon's work ...

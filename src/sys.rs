@@ -91,38 +91,53 @@ pub fn env() -> CArgv {
 }
 
 /// Set the disposition of every signal to SIG_DFL and unblock them all, with
-/// [`sigaction(2)`] and [`sigprocmask(2)`], so a launcher started with signals
-/// ignored or blocked does not pass that on to the daemon.
+/// [`rt_sigaction(2)`] and [`sigprocmask(2)`], so a launcher started with signals
+/// ignored or blocked does not pass that on to the daemon. The raw system call
+/// also reaches the signals musl reserves for itself (32-34), which its
+/// `sigaction` refuses to touch but a parent may still have ignored.
 ///
-/// [`sigaction(2)`]: https://man7.org/linux/man-pages/man2/sigaction.2.html
+/// [`rt_sigaction(2)`]: https://man7.org/linux/man-pages/man2/rt_sigaction.2.html
 /// [`sigprocmask(2)`]: https://man7.org/linux/man-pages/man2/sigprocmask.2.html
 pub fn reset_signals() -> Result<(), Errno> {
     for sig in 1..=libc::SIGRTMAX() {
         if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-            // Signals musl reserves for itself answer EINVAL; they are never ignored.
             set_default(sig);
         }
     }
     set_mask(libc::SIG_SETMASK, &[])
 }
 
-/// Set one signal's disposition to SIG_DFL ([`sigaction(2)`]).
+/// Set one signal's disposition to SIG_DFL ([`rt_sigaction(2)`]).
 ///
-/// [`sigaction(2)`]: https://man7.org/linux/man-pages/man2/sigaction.2.html
+/// [`rt_sigaction(2)`]: https://man7.org/linux/man-pages/man2/rt_sigaction.2.html
 pub fn set_default(sig: c_int) {
-    set_handler(sig, libc::SIG_DFL);
+    set_plain(sig, libc::SIG_DFL);
 }
 
-/// Set one signal's disposition to SIG_IGN ([`sigaction(2)`]).
+/// Set one signal's disposition to SIG_IGN ([`rt_sigaction(2)`]).
 ///
-/// [`sigaction(2)`]: https://man7.org/linux/man-pages/man2/sigaction.2.html
+/// [`rt_sigaction(2)`]: https://man7.org/linux/man-pages/man2/rt_sigaction.2.html
 pub fn set_ignore(sig: c_int) {
-    set_handler(sig, libc::SIG_IGN);
+    set_plain(sig, libc::SIG_IGN);
 }
 
-/// Install `handler` for `sig` with an empty mask and no SA_RESTART, so a
+/// SIG_DFL or SIG_IGN through the raw system call. A kernel sigaction whose
+/// handler word is set and the rest zero (no flags, empty mask) means the same
+/// in every architecture's layout; mips puts the flags first, so there the
+/// handler is the second word. 64 bytes cover the largest struct.
+fn set_plain(sig: c_int, handler: libc::sighandler_t) {
+    let mut act = [0usize; 8];
+    act[if cfg!(any(target_arch = "mips", target_arch = "mips64")) { 1 } else { 0 }] = handler;
+    let setsize = (libc::SIGRTMAX() as usize + 1) / 8;
+    // SAFETY: the new action points to valid memory at least as large as the
+    // kernel's struct; no old action is asked for.
+    unsafe { libc::syscall(libc::SYS_rt_sigaction, sig, act.as_ptr(), core::ptr::null_mut::<u8>(), setsize) };
+}
+
+/// Install `handler` for `sig` with musl's [`sigaction(2)`] (which supplies
+/// the signal-return trampoline), an empty mask and no SA_RESTART, so a
 /// blocking call is interrupted (EINTR) and the caller looks at the flags the
-/// handler set ([`sigaction(2)`]).
+/// handler set.
 ///
 /// [`sigaction(2)`]: https://man7.org/linux/man-pages/man2/sigaction.2.html
 pub fn set_catch(sig: c_int, handler: extern "C" fn(c_int)) {
@@ -131,7 +146,7 @@ pub fn set_catch(sig: c_int, handler: extern "C" fn(c_int)) {
 
 fn set_handler(sig: c_int, handler: libc::sighandler_t) {
     // SAFETY: a zeroed sigaction is valid (empty mask, no flags); the handler is
-    // SIG_DFL, SIG_IGN or an `extern "C" fn(c_int)` that only stores to atomics.
+    // an `extern "C" fn(c_int)` that only stores to atomics.
     unsafe {
         let mut sa: libc::sigaction = core::mem::zeroed();
         sa.sa_sigaction = handler;

@@ -1,0 +1,317 @@
+//! Shared helpers for the integration tests: spawn the real binary, read
+//! `/proc`, wait on conditions with deadlines, and kill by pid whatever a test
+//! started, even when an assertion fails.
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The binary under test.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_dfork")
+}
+
+/// A `dfork` command with the given arguments, stdin closed to /dev/null.
+pub fn dfork<I, S>(args: I) -> Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    subreaper();
+    let mut c = Command::new(bin());
+    c.args(args).stdin(Stdio::null());
+    c
+}
+
+/// Make this test process the subreaper of its descendants, so daemons that
+/// dfork starts are reparented to us (not to the sandbox's pid 1) and can be
+/// reaped by pid. Only specific pids are ever waited for, so parallel tests
+/// never steal each other's children.
+pub fn subreaper() {
+    rustix::process::set_child_subreaper(Some(rustix::process::getpid())).ok();
+}
+
+/// One test's resources: a scratch directory and the pids it started. On drop
+/// (also after a failed assertion) every tracked pid is killed and reaped, and
+/// under nextest's process-per-test mode every other child we inherited as
+/// subreaper (daemons that exited on their own) is reaped too, so no zombie
+/// outlives the test. Under plain `cargo test`, where tests share a process,
+/// only tracked pids are reaped: waiting for any child there could steal
+/// another test's `Command`.
+pub struct Test {
+    pub dir: Scratch,
+    pids: std::cell::RefCell<Vec<i32>>,
+}
+
+impl Test {
+    pub fn new(tag: &str) -> Test {
+        subreaper();
+        Test { dir: Scratch::new(tag), pids: Default::default() }
+    }
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path(name)
+    }
+    /// Kill and reap `pid` when the test ends.
+    pub fn track(&self, pid: i32) -> i32 {
+        self.pids.borrow_mut().push(pid);
+        pid
+    }
+    /// Run a launcher to completion; track the daemon it reports.
+    pub fn run(&self, cmd: &mut Command) -> Output {
+        let out = cmd.output().expect("spawn dfork");
+        if out.status.code() == Some(0) && out.stdout.starts_with(b"Daemon PID ") {
+            self.track(daemon_pid(&out));
+        }
+        out
+    }
+}
+
+impl Drop for Test {
+    fn drop(&mut self) {
+        for &pid in self.pids.borrow().iter() {
+            kill_and_reap(pid);
+        }
+        if std::env::var("NEXTEST_EXECUTION_MODE").as_deref() == Ok("process-per-test") {
+            let mut st = 0;
+            while unsafe { libc::waitpid(-1, &mut st, libc::WNOHANG) } > 0 {}
+        }
+    }
+}
+
+/// A fresh scratch directory, removed at the end of the test.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new(tag: &str) -> Scratch {
+        let base = std::env::var_os("DFORK_TEST_TMP").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+        let p = base.join(format!("dfork-{tag}-{}-{}", std::process::id(), unique()));
+        std::fs::create_dir_all(&p).unwrap();
+        Scratch(p)
+    }
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.0).ok();
+    }
+}
+
+/// A number no other call in this process returns.
+pub fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(1);
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64;
+    N.fetch_add(1, Ordering::Relaxed) * 1_000_000_000 + t
+}
+
+/// A unique `sleep` argument (`1000.<n>`): finds our own daemon and nobody else's.
+pub fn sleep_tag() -> String {
+    format!("1000.{}", unique() % 1_000_000_000)
+}
+
+/// Kills `pid` with SIGKILL when dropped, and reaps it if it is our child.
+pub struct Reap(pub i32);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        kill_and_reap(self.0);
+    }
+}
+
+/// SIGKILL `pid` and wait (bounded) until it is gone or reaped.
+pub fn kill_and_reap(pid: i32) {
+    if pid <= 1 {
+        return;
+    }
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        let mut st = 0;
+        let r = unsafe { libc::waitpid(pid, &mut st, libc::WNOHANG) };
+        if r == pid || (r < 0 && !alive(pid)) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Reap `pid` if it has exited and is our child (non-blocking).
+pub fn try_reap(pid: i32) {
+    let mut st = 0;
+    unsafe { libc::waitpid(pid, &mut st, libc::WNOHANG) };
+}
+
+/// Whether `pid` exists and is not a zombie.
+pub fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(s) => stat_field(&s, 3) != "Z",
+        Err(_) => false,
+    }
+}
+
+/// Field `n` (1-based, as in proc(5)) of a `/proc/PID/stat` line.
+pub fn stat_field(stat: &str, n: usize) -> String {
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    after.split(' ').nth(n - 3).unwrap().to_string()
+}
+
+/// A numeric field of `/proc/PID/stat`.
+pub fn stat_num(pid: i32, n: usize) -> i64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    stat_field(&s, n).parse().unwrap()
+}
+
+/// A line of `/proc/PID/status`, e.g. `status(pid, "Umask")` -> "0022".
+pub fn status(pid: i32, key: &str) -> String {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    s.lines()
+        .find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix(':')))
+        .map(|v| v.trim().to_string())
+        .unwrap_or_else(|| panic!("no {key} in /proc/{pid}/status"))
+}
+
+/// The open descriptors of `pid` and what they point to.
+pub fn fds(pid: i32) -> Vec<(i32, PathBuf)> {
+    let mut v: Vec<(i32, PathBuf)> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| {
+            let n: i32 = e.file_name().to_str().unwrap().parse().unwrap();
+            (n, std::fs::read_link(e.path()).unwrap_or_default())
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The argv of `pid`, as bytes.
+pub fn cmdline(pid: i32) -> Vec<Vec<u8>> {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    raw.split(|&b| b == 0).filter(|s| !s.is_empty()).map(|s| s.to_vec()).collect()
+}
+
+/// Pids of live processes whose command line contains `needle`.
+pub fn pids_with_arg(needle: &str) -> Vec<i32> {
+    let mut out = vec![];
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else { continue };
+        if pid == std::process::id() as i32 {
+            continue;
+        }
+        if cmdline(pid).iter().any(|a| a.windows(needle.len()).any(|w| w == needle.as_bytes())) && alive(pid) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// Pids of live `sleep TAG` processes (exactly that argv).
+pub fn sleepers(tag: &str) -> Vec<i32> {
+    pids_with_arg(tag).into_iter().filter(|&p| cmdline(p) == [b"sleep".to_vec(), tag.as_bytes().to_vec()]).collect()
+}
+
+/// Poll `cond` every few ms until it holds or `secs` pass; never a fixed sleep.
+pub fn wait_for(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The pid in `Daemon PID N` on the launcher's stdout.
+pub fn daemon_pid(out: &Output) -> i32 {
+    let s = String::from_utf8_lossy(&out.stdout);
+    let n = s.trim().strip_prefix("Daemon PID ").unwrap_or_else(|| panic!("no 'Daemon PID' in {s:?}; stderr {:?}", String::from_utf8_lossy(&out.stderr)));
+    n.parse().unwrap()
+}
+
+/// The pid a pidfile holds (strict `N\n`).
+pub fn read_pidfile(p: &Path) -> i32 {
+    let s = std::fs::read_to_string(p).unwrap();
+    assert!(s.ends_with('\n') && s.trim_end().chars().all(|c| c.is_ascii_digit()), "pidfile {s:?}");
+    s.trim_end().parse().unwrap()
+}
+
+/// The launcher's stderr as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Run `cmd`, returning its output and guarding the daemon it reports (if any).
+pub fn start(cmd: &mut Command) -> (Output, Option<Reap>) {
+    let out = cmd.output().expect("spawn dfork");
+    let guard = if out.status.code() == Some(0) && out.stdout.starts_with(b"Daemon PID ") {
+        Some(Reap(daemon_pid(&out)))
+    } else {
+        None
+    };
+    (out, guard)
+}
+
+/// Whether `tool` is on PATH. Under CI (`CI` set) a missing tool fails the test:
+/// CI installs everything, so nothing real may be skipped there. Elsewhere the
+/// test says loudly that it skipped.
+pub fn have(tool: &str, test: &str) -> bool {
+    let found = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().map(|o| o.status.success()).unwrap_or(false);
+    if !found {
+        if std::env::var_os("CI").is_some() {
+            panic!("{test}: needs {tool}, which CI must install");
+        }
+        eprintln!("\n*** SKIPPED {test}: needs {tool} (install it; CI does) ***\n");
+    }
+    found
+}
+
+/// Whether we are root. Under CI a non-root run fails tests that need root.
+pub fn root(test: &str) -> bool {
+    let is_root = rustix::process::geteuid().is_root();
+    if !is_root {
+        if std::env::var_os("CI").is_some() {
+            panic!("{test}: needs root, and CI runs as root");
+        }
+        eprintln!("\n*** SKIPPED {test}: needs root ***\n");
+    }
+    is_root
+}
+
+/// An `OsStr` from raw bytes (arguments are bytes, not UTF-8).
+pub fn os(b: &[u8]) -> &OsStr {
+    OsStr::from_bytes(b)
+}
+
+/// Start the launcher with hostile inherited state: `extra_fd` open (not
+/// close-on-exec) as fd 7, SIGTERM blocked, SIGPIPE and SIGHUP ignored,
+/// optionally SIGCHLD ignored, umask 000.
+pub fn hostile(cmd: &mut Command, ignore_chld: bool) {
+    unsafe {
+        cmd.pre_exec(move || {
+            let fd = libc::open(c"/etc/hostname".as_ptr(), libc::O_RDONLY);
+            let fd = if fd < 0 { libc::open(c"/".as_ptr(), libc::O_RDONLY) } else { fd };
+            libc::dup2(fd, 7);
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGTERM);
+            libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+            libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+            libc::signal(libc::SIGHUP, libc::SIG_IGN);
+            if ignore_chld {
+                libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+            }
+            libc::umask(0);
+            Ok(())
+        });
+    }
+}
