@@ -4,6 +4,8 @@
 use crate::args::{Config, Mode};
 use crate::daemon::Daemon;
 use crate::error::{Error, ExitCode, Stage, Text};
+#[cfg(not(feature = "heartbeat"))]
+use crate::out;
 use crate::out::Line;
 use crate::sys::{self, Argv, EnvTable, ENV_MAX};
 
@@ -44,7 +46,13 @@ pub fn run(argv: Argv<'static>) -> u8 {
         Mode::Help => Line::stdout().bytes(HELP).flush(),
         Mode::Version => Line::stdout().bytes(b"dfork ").bytes(env!("CARGO_PKG_VERSION").as_bytes()).end(),
         Mode::Exec => return exec(argv, &cfg),
+        #[cfg(feature = "heartbeat")]
         Mode::Heartbeat => return crate::heartbeat::run(&cfg, daemon_of(&cfg)),
+        #[cfg(not(feature = "heartbeat"))]
+        Mode::Heartbeat => {
+            out::usage(b"--heartbeat", None, b"not built into this binary (cargo feature heartbeat)");
+            return ExitCode::Usage as u8;
+        }
     }
     ExitCode::Ok as u8
 }

@@ -1,8 +1,239 @@
-//! The built-in heartbeat daemon (work in progress).
-use crate::args::Config;
-use crate::daemon::Daemon;
+//! The built-in heartbeat daemon: the reference demo (a `time.ctime()` line
+//! every 10 seconds in `/tmp/daemon-log`) done at embedded grade.
+//!
+//! Ticks sit on an absolute grid, `t0 + k × every` on CLOCK_MONOTONIC
+//! ([`clock_nanosleep(2)`] with TIMER_ABSTIME), so nothing drifts and a jump of
+//! the wall clock neither stops nor floods the log; each line shows the wall
+//! clock at its tick. A tick costs three system calls: the sleep, a `stat` of
+//! the log's path (rotation), and one `write(2)` of the whole line to an
+//! O_APPEND descriptor, so lines of several writers never interleave.
+//!
+//! [`clock_nanosleep(2)`]: https://man7.org/linux/man-pages/man2/clock_nanosleep.2.html
 
-/// Run the heartbeat daemon.
-pub fn run(_cfg: &Config<'_>, _d: Daemon<'_>) -> u8 {
-    125
+use crate::args::{Config, Format};
+use crate::daemon::{open_append, Daemon};
+use crate::error::{Error, ExitCode, Stage, Text};
+use crate::sys;
+use crate::timefmt::{self, Buf};
+use core::ffi::{c_int, CStr};
+use core::sync::atomic::{AtomicBool, Ordering};
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fs::{self, AtFlags, FileType, Mode, OFlags, CWD};
+use rustix::io::Errno;
+use rustix::thread::{clock_nanosleep_absolute, ClockId};
+use rustix::time::Timespec;
+use sys::Clock;
+
+static HUP: AtomicBool = AtomicBool::new(false);
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// SIGHUP asks for a reopen; SIGTERM and SIGINT for a clean exit. The handler
+/// only sets a flag: the loop acts between two whole lines.
+extern "C" fn on_signal(sig: c_int) {
+    if sig == libc::SIGHUP {
+        HUP.store(true, Ordering::Relaxed);
+    } else {
+        STOP.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The log: its descriptor, and where its path is resolved.
+struct Log<'a> {
+    path: &'a CStr,
+    /// The launcher's working directory when `path` is relative.
+    dir: Option<OwnedFd>,
+    fd: Option<OwnedFd>,
+    /// Device and inode of `fd`, taken once at open: a tick then needs only
+    /// one `stat` of the path to notice a rotation.
+    id: (u64, u64),
+    /// The tail of a line the disk had no room for, written before the next.
+    pending: Buf,
+}
+
+impl<'a> Log<'a> {
+    fn base(&self) -> BorrowedFd<'_> {
+        self.dir.as_ref().map_or(CWD, |d| d.as_fd())
+    }
+
+    /// Open the log for appending, never through a symlink, and only if it is a
+    /// regular file (a FIFO or device would block or lie about rotation).
+    fn open(&mut self) -> Result<(), Error> {
+        let fd = open_append(self.base(), self.path).map_err(|e| Error::os(Stage::Log, e))?;
+        let st = fs::fstat(&fd).map_err(|e| Error::os(Stage::Log, e))?;
+        if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+            return Err(Error::text(Stage::Log, Text::NotRegular));
+        }
+        self.fd = Some(fd);
+        self.id = (st.st_dev, st.st_ino);
+        self.pending = Buf::new(); // the old file keeps its torn line; the new starts clean
+        Ok(())
+    }
+
+    /// Reopen if asked to (SIGHUP) or if the path no longer names our file
+    /// (renamed, deleted, replaced). A failed reopen (ENOSPC, EMFILE, a symlink
+    /// planted at the path, a vanished directory) keeps the old descriptor and
+    /// is tried again at the next tick.
+    fn check(&mut self, force: bool) {
+        let current = match fs::statat(self.base(), self.path, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) => !force && (st.st_dev, st.st_ino) == self.id,
+            Err(_) => false,
+        };
+        if !current {
+            self.open().ok();
+        }
+    }
+
+    /// Write one whole line. A short write is completed; what the disk has no
+    /// room for (ENOSPC, EDQUOT, EFBIG, EIO) is kept as `pending` when a part
+    /// of the line is already written, so the line is finished first thing
+    /// when space returns, and dropped when nothing of it was written.
+    fn write(&mut self, line: &[u8]) {
+        let Some(fd) = &self.fd else { return };
+        if !self.pending.as_bytes().is_empty() {
+            let rest = Buf::copy_of(self.pending.as_bytes());
+            match write_some(fd.as_fd(), rest.as_bytes()) {
+                Ok(n) if n == rest.as_bytes().len() => self.pending = Buf::new(),
+                Ok(n) => {
+                    self.pending = Buf::copy_of(&rest.as_bytes()[n..]);
+                    return;
+                }
+                Err(_) => return,
+            }
+        }
+        match write_some(fd.as_fd(), line) {
+            Ok(n) if n < line.len() && n > 0 => self.pending = Buf::copy_of(&line[n..]),
+            _ => {}
+        }
+    }
+}
+
+impl Buf {
+    fn copy_of(b: &[u8]) -> Buf {
+        let mut x = Buf::new();
+        x.push(b);
+        x
+    }
+}
+
+/// Write as much of `b` as the file takes: retries EINTR and short writes,
+/// stops at the first error after progress (returning the count), or fails.
+fn write_some(fd: BorrowedFd<'_>, b: &[u8]) -> Result<usize, Errno> {
+    let mut n = 0;
+    while n < b.len() {
+        match rustix::io::write(fd, &b[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(Errno::INTR) => {}
+            Err(e) if n == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(n)
+}
+
+/// `dfork [OPTIONS] --heartbeat [FILE]`: open the log in the launcher (errors
+/// reach the terminal, exit 125), daemonize, then tick until SIGTERM.
+pub fn run(cfg: &Config<'_>, d: Daemon<'_>) -> u8 {
+    let prep = match d.prepare() {
+        Ok(p) => p,
+        Err(e) => {
+            e.print(d.path_of(e.stage));
+            return e.exit_code() as u8;
+        }
+    };
+    let mut log = Log { path: cfg.log, dir: None, fd: None, id: (0, 0), pending: Buf::new() };
+    let opened = match cfg.log.to_bytes().first() {
+        Some(b'/') => Ok(()),
+        _ => fs::open(c".", OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+            .map(|dir| log.dir = Some(dir))
+            .map_err(|e| Error::os(Stage::Log, e)),
+    }
+    .and_then(|()| log.open());
+    match opened {
+        Ok(()) => {}
+        Err(e) => {
+            prep.abandon();
+            e.print(Some(cfg.log));
+            return e.exit_code() as u8;
+        }
+    }
+    let mut keep = [CWD; 2];
+    keep[0] = log.fd.as_ref().map_or(CWD, |f| f.as_fd());
+    let n = match &log.dir {
+        Some(dir) => {
+            keep[1] = dir.as_fd();
+            2
+        }
+        None => 1,
+    };
+    let mut running = match prep.detach(&keep[..n]) {
+        Ok(r) => r,
+        Err(e) => {
+            e.print(d.path_of(e.stage));
+            return e.exit_code() as u8;
+        }
+    };
+    for sig in [libc::SIGHUP, libc::SIGTERM, libc::SIGINT] {
+        sys::set_catch(sig, on_signal);
+    }
+    // A file size limit (ulimit -f) must fail a write with EFBIG, not kill us.
+    sys::set_ignore(libc::SIGXFSZ);
+    running.ready();
+    tick_loop(&mut log, cfg.every_ms, cfg.format);
+    running.abandon();
+    ExitCode::Ok as u8
+}
+
+/// Write a line at `t0 + k × every` for k = 0, 1, 2, ... until SIGTERM/SIGINT.
+fn tick_loop(log: &mut Log<'_>, every_ms: u64, format: Format) {
+    let t0 = sys::now(Clock::Monotonic);
+    let mut k: u64 = 0;
+    loop {
+        log.check(HUP.swap(false, Ordering::Relaxed));
+        let mut line = Buf::new();
+        stamp(&mut line, sys::now(Clock::Wall), format);
+        line.push(b"\n");
+        log.write(line.as_bytes());
+        // The next tick on the grid that is still ahead: after SIGSTOP or a
+        // long stall, no burst of catch-up lines.
+        let now = sys::now(Clock::Monotonic);
+        k = next_tick(ms_between(&t0, &now), every_ms, k);
+        let deadline = add_ms(&t0, k.saturating_mul(every_ms));
+        loop {
+            if STOP.load(Ordering::Relaxed) {
+                return;
+            }
+            match clock_nanosleep_absolute(ClockId::Monotonic, &deadline) {
+                Err(Errno::INTR) if HUP.swap(false, Ordering::Relaxed) => log.check(true),
+                Err(Errno::INTR) => {}
+                _ => break,
+            }
+        }
+    }
+}
+
+/// The index of the first tick after `elapsed_ms` (and after tick `k`).
+pub fn next_tick(elapsed_ms: u64, every_ms: u64, k: u64) -> u64 {
+    (elapsed_ms / every_ms + 1).max(k + 1)
+}
+
+fn ms_between(a: &Timespec, b: &Timespec) -> u64 {
+    let ns = (b.tv_sec as i128 - a.tv_sec as i128) * 1_000_000_000 + (b.tv_nsec as i128 - a.tv_nsec as i128);
+    (ns.max(0) / 1_000_000) as u64
+}
+
+fn add_ms(t: &Timespec, ms: u64) -> Timespec {
+    let ns = t.tv_nsec as u64 + (ms % 1000) * 1_000_000;
+    let secs = (ms / 1000 + ns / 1_000_000_000) as i64;
+    Timespec { tv_sec: t.tv_sec.saturating_add(secs), tv_nsec: (ns % 1_000_000_000) as _ }
+}
+
+/// The timestamp of one line.
+fn stamp(out: &mut Buf, now: Timespec, format: Format) {
+    let secs = now.tv_sec;
+    match (format, sys::localtime(secs)) {
+        (Format::Ctime, Some(tm)) => timefmt::ctime(&tm, out),
+        (Format::Iso8601, Some(tm)) => timefmt::iso8601(&tm, out),
+        _ => out.int(secs),
+    }
 }

@@ -30,10 +30,12 @@ pub mod cli;
 pub mod daemon;
 pub mod error;
 pub mod fds;
+#[cfg(feature = "heartbeat")]
 pub mod heartbeat;
 pub mod out;
 pub mod pidfile;
 pub mod sys;
+#[cfg(feature = "heartbeat")]
 pub mod timefmt;
 
 pub use daemon::{Daemon, Prepared, Running};

@@ -6,7 +6,7 @@ use core::ffi::{c_char, c_int};
 
 /// The C entry point: musl's start-up code calls it with the raw arguments.
 #[no_mangle]
-pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
+extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
     // SAFETY: the C runtime passes argc valid C strings followed by NULL, which
     // live, unchanged, for the whole run.
     let args = unsafe { dfork::sys::Argv::from_raw(argc, argv) };
@@ -25,4 +25,4 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 /// name the unwinding personality, so the linker asks for it. It is never
 /// called: nothing here unwinds (the panic handler aborts).
 #[no_mangle]
-pub extern "C" fn rust_eh_personality() {}
+extern "C" fn rust_eh_personality() {}

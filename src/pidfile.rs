@@ -65,10 +65,7 @@ impl<'a> Pidfile<'a> {
         let base = dir.as_ref().map_or(CWD, |d| d.as_fd());
         let flags = OFlags::RDWR | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
         for _ in 0..64 {
-            let fd = match fs::openat(base, path, flags | OFlags::CREATE, Mode::from_bits_truncate(0o644)) {
-                Ok(fd) => fd,
-                Err(e) => return Err(e.into()),
-            };
+            let fd = fs::openat(base, path, flags | OFlags::CREATE, Mode::from_bits_truncate(0o644))?;
             let st = fs::fstat(&fd)?;
             if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
                 return Err(Refused::NotRegular);

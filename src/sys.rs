@@ -7,8 +7,12 @@
 use core::ffi::{c_char, c_int, CStr};
 use rustix::io::Errno;
 
-/// A NUL-terminated array of C string pointers, as `execve(2)` takes it.
-pub type CArgv = *const *const c_char;
+/// A NULL-terminated array of C string pointers, as `execve(2)` takes it.
+/// Only this module makes one, from arrays known to be valid for the whole
+/// run (the process's argv and environ, or an [`EnvTable`] of pointers into
+/// them), which is what makes the safe functions taking it sound.
+#[derive(Clone, Copy)]
+pub struct CArgv(*const *const c_char);
 
 extern "C" {
     /// musl's process environment (`environ(7)`).
@@ -18,7 +22,7 @@ extern "C" {
     /// is still updated for the child.
     fn _Fork() -> libc::pid_t;
     /// musl's `execvp(3)` with an explicit environment (a GNU extension).
-    fn execvpe(file: *const c_char, argv: CArgv, envp: CArgv) -> c_int;
+    fn execvpe(file: *const c_char, argv: *const *const c_char, envp: *const *const c_char) -> c_int;
 }
 
 fn last_errno() -> Errno {
@@ -78,7 +82,7 @@ pub fn abort() -> ! {
 /// [`execve(2)`]: https://man7.org/linux/man-pages/man2/execve.2.html
 pub fn exec_search(file: &CStr, argv: CArgv, envp: CArgv) -> Errno {
     // SAFETY: as for execve: valid C strings and NULL-terminated arrays.
-    unsafe { execvpe(file.as_ptr(), argv, envp) };
+    unsafe { execvpe(file.as_ptr(), argv.0, envp.0) };
     last_errno()
 }
 
@@ -87,7 +91,7 @@ pub fn exec_search(file: &CStr, argv: CArgv, envp: CArgv) -> Errno {
 /// [`environ(7)`]: https://man7.org/linux/man-pages/man7/environ.7.html
 pub fn env() -> CArgv {
     // SAFETY: reading the pointer value; nothing in dfork writes environ.
-    unsafe { environ }
+    CArgv(unsafe { environ })
 }
 
 /// Set the disposition of every signal to SIG_DFL and unblock them all, with
@@ -246,13 +250,14 @@ impl<'a> Argv<'a> {
     /// `execve(2)`.
     pub fn raw_from(&self, i: usize) -> CArgv {
         // In bounds: the array has len() + 1 entries, the last one NULL.
-        self.base.as_ptr().wrapping_add(i.min(self.len()))
+        CArgv(self.base.as_ptr().wrapping_add(i.min(self.len())))
     }
 }
 
 /// Call `f` on each string of a NULL-terminated array (`environ`, argv) until
 /// it returns false.
 pub fn each_cstr(arr: CArgv, mut f: impl FnMut(&'static CStr) -> bool) {
+    let arr = arr.0;
     if arr.is_null() {
         return;
     }
@@ -321,7 +326,7 @@ impl EnvTable {
 
     /// The NULL-terminated array.
     pub fn as_ptr(&self) -> CArgv {
-        self.ptrs.as_ptr()
+        CArgv(self.ptrs.as_ptr())
     }
 }
 
@@ -356,4 +361,80 @@ pub fn cstr_tail(s: &CStr, from: usize) -> &CStr {
     // SAFETY: a suffix of a NUL-terminated string with no interior NUL, that
     // still contains the final NUL (from is clamped), is itself such a string.
     unsafe { CStr::from_bytes_with_nul_unchecked(&b[from.min(b.len() - 1)..]) }
+}
+
+#[cfg(feature = "heartbeat")]
+/// The local time of `secs` since the epoch with [`localtime_r(3)`]: musl
+/// reads `TZ` (POSIX rules, a zoneinfo name, or `:/path`), else
+/// `/etc/localtime`, else UTC; it caches the zone and re-reads it only when
+/// `TZ` changes. None when the year does not fit.
+///
+/// [`localtime_r(3)`]: https://man7.org/linux/man-pages/man3/localtime_r.3.html
+pub fn localtime(secs: i64) -> Option<crate::timefmt::Tm> {
+    // musl 1.2 has a 64-bit time_t on every architecture (the 32-bit ones name
+    // the function __localtime64_r); the libc crate still says 32 there.
+    // SAFETY: both pointers are valid for the call; a zeroed tm is a valid
+    // output buffer. localtime_r only reads the time and writes tm.
+    let tm = unsafe {
+        let mut tm: libc::tm = core::mem::zeroed();
+        if localtime64_r(&secs, &mut tm).is_null() {
+            return None;
+        }
+        tm
+    };
+    Some(crate::timefmt::Tm {
+        year: tm.tm_year as i64 + 1900,
+        mon: tm.tm_mon as u8,
+        mday: tm.tm_mday as u8,
+        hour: tm.tm_hour as u8,
+        min: tm.tm_min as u8,
+        sec: tm.tm_sec as u8,
+        wday: tm.tm_wday as u8,
+        gmtoff: tm.tm_gmtoff as i32,
+    })
+}
+
+/// Which clock [`now`] reads.
+#[derive(Clone, Copy)]
+pub enum Clock {
+    /// CLOCK_REALTIME: the wall clock.
+    Wall,
+    /// CLOCK_MONOTONIC: never jumps.
+    Monotonic,
+}
+
+/// Read a clock with [`clock_gettime(2)`], through musl and its vDSO lookup.
+/// rustix has its own vDSO parser and aux-vector reader, which cost 2.5 KB of
+/// a budget of 28 and a read of /proc/self/auxv; musl's is already linked.
+///
+/// [`clock_gettime(2)`]: https://man7.org/linux/man-pages/man2/clock_gettime.2.html
+pub fn now(clock: Clock) -> rustix::time::Timespec {
+    let id = match clock {
+        Clock::Wall => libc::CLOCK_REALTIME,
+        Clock::Monotonic => libc::CLOCK_MONOTONIC,
+    };
+    let mut ts = Timespec64 { sec: 0, nsec: 0 };
+    // SAFETY: ts is a valid, writable timespec of the layout musl 1.2 uses on
+    // every architecture (64-bit seconds; __clock_gettime64 on 32-bit ones).
+    unsafe { clock_gettime64(id, &mut ts) };
+    rustix::time::Timespec { tv_sec: ts.sec, tv_nsec: ts.nsec as _ }
+}
+
+/// musl 1.2's `struct timespec`: 64-bit seconds everywhere; on 32-bit
+/// architectures the nanoseconds are a 32-bit long plus padding, which a
+/// little-endian i64 read covers (the padding is zeroed first).
+#[repr(C)]
+struct Timespec64 {
+    sec: i64,
+    nsec: i64,
+}
+
+extern "C" {
+    #[cfg_attr(target_pointer_width = "32", link_name = "__clock_gettime64")]
+    #[cfg_attr(not(target_pointer_width = "32"), link_name = "clock_gettime")]
+    fn clock_gettime64(clock: c_int, ts: *mut Timespec64) -> c_int;
+    #[cfg(feature = "heartbeat")]
+    #[cfg_attr(target_pointer_width = "32", link_name = "__localtime64_r")]
+    #[cfg_attr(not(target_pointer_width = "32"), link_name = "localtime_r")]
+    fn localtime64_r(t: *const i64, tm: *mut libc::tm) -> *mut libc::tm;
 }

@@ -1,1 +1,201 @@
-//! Time formatting.
+//! Pure formatting of a broken-down time: `ctime`, RFC 3339, epoch.
+//!
+//! No `core::fmt`, no allocation, no division but the few by constants that
+//! split a number into digit pairs: two-digit fields come from a 200-byte
+//! table. Every [`Tm`] formats (a year of any size, any offset), so a heartbeat
+//! can never panic here.
+
+/// A broken-down local time, as `localtime_r(3)` gives it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Tm {
+    /// The year (e.g. 2026).
+    pub year: i64,
+    /// Month, 0-11.
+    pub mon: u8,
+    /// Day of the month, 1-31.
+    pub mday: u8,
+    /// Hours, 0-23.
+    pub hour: u8,
+    /// Minutes, 0-59.
+    pub min: u8,
+    /// Seconds, 0-60.
+    pub sec: u8,
+    /// Day of the week, 0-6, Sunday = 0.
+    pub wday: u8,
+    /// Offset from UTC in seconds, east positive.
+    pub gmtoff: i32,
+}
+
+/// The longest line any format can produce, newline included.
+pub const LINE_MAX: usize = 64;
+
+const DAYS: &[u8; 21] = b"SunMonTueWedThuFriSat";
+const MONTHS: &[u8; 36] = b"JanFebMarAprMayJunJulAugSepOctNovDec";
+
+/// "00" to "99": a two-digit field without dividing.
+const PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
+
+/// A line under construction in a fixed stack buffer.
+pub struct Buf {
+    b: [u8; LINE_MAX],
+    n: usize,
+}
+
+impl Default for Buf {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Buf {
+    /// An empty line.
+    pub const fn new() -> Self {
+        Buf { b: [0; LINE_MAX], n: 0 }
+    }
+
+    /// The bytes so far.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.b[..self.n]
+    }
+
+    /// Append bytes (silently cut at [`LINE_MAX`], which no format reaches).
+    pub fn push(&mut self, s: &[u8]) {
+        for &c in s {
+            if self.n < LINE_MAX {
+                self.b[self.n] = c;
+                self.n += 1;
+            }
+        }
+    }
+
+    fn pair(&mut self, v: u8) {
+        let i = 2 * (v.min(99) as usize);
+        self.push(&PAIRS[i..i + 2]);
+    }
+
+    /// Append a signed decimal number.
+    pub fn int(&mut self, v: i64) {
+        if v < 0 {
+            self.push(b"-");
+        }
+        let mut d = [0u8; 20];
+        self.push(crate::out::itoa(v.unsigned_abs(), &mut d));
+    }
+
+    /// A year with at least four digits, as `%Y` and RFC 3339 write it.
+    fn year4(&mut self, y: i64) {
+        if (0..10_000).contains(&y) {
+            self.pair((y / 100) as u8);
+            self.pair((y % 100) as u8);
+        } else {
+            self.int(y);
+        }
+    }
+}
+
+/// `Mon Nov 23 22:46:00 2026`: C's `asctime` and Python's `time.ctime()`, day
+/// of the month padded with a space (`Nov  3`).
+pub fn ctime(t: &Tm, out: &mut Buf) {
+    let w = 3 * (t.wday.min(6) as usize);
+    let m = 3 * (t.mon.min(11) as usize);
+    out.push(&DAYS[w..w + 3]);
+    out.push(b" ");
+    out.push(&MONTHS[m..m + 3]);
+    out.push(b" ");
+    if t.mday < 10 {
+        out.push(&[b' ', b'0' + t.mday]);
+    } else {
+        out.pair(t.mday);
+    }
+    out.push(b" ");
+    hms(t, out);
+    out.push(b" ");
+    out.int(t.year);
+}
+
+/// `2026-11-23T22:46:00+01:00`: RFC 3339 local time with its offset, `Z` when
+/// the offset is zero, and `+HH:MM:SS` for the odd historical offset with
+/// seconds (as Python's `isoformat()` writes it).
+pub fn iso8601(t: &Tm, out: &mut Buf) {
+    out.year4(t.year);
+    out.push(b"-");
+    out.pair(t.mon.saturating_add(1));
+    out.push(b"-");
+    out.pair(t.mday);
+    out.push(b"T");
+    hms(t, out);
+    if t.gmtoff == 0 {
+        out.push(b"Z");
+        return;
+    }
+    out.push(if t.gmtoff < 0 { b"-" } else { b"+" });
+    let off = t.gmtoff.unsigned_abs();
+    let (h, m, s) = (off / 3600, off / 60 % 60, off % 60);
+    out.pair(h.min(99) as u8);
+    out.push(b":");
+    out.pair(m as u8);
+    if s != 0 {
+        out.push(b":");
+        out.pair(s as u8);
+    }
+}
+
+fn hms(t: &Tm, out: &mut Buf) {
+    out.pair(t.hour);
+    out.push(b":");
+    out.pair(t.min);
+    out.push(b":");
+    out.pair(t.sec);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[allow(clippy::too_many_arguments)]
+    fn tm(year: i64, mon: u8, mday: u8, hour: u8, min: u8, sec: u8, wday: u8, gmtoff: i32) -> Tm {
+        Tm { year, mon, mday, hour, min, sec, wday, gmtoff }
+    }
+
+    fn fmt(f: fn(&Tm, &mut Buf), t: Tm) -> String {
+        let mut b = Buf::new();
+        f(&t, &mut b);
+        String::from_utf8(b.as_bytes().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn ctime_shapes() {
+        assert_eq!(fmt(ctime, tm(2026, 10, 23, 22, 46, 0, 1, 3600)), "Mon Nov 23 22:46:00 2026");
+        assert_eq!(fmt(ctime, tm(2026, 10, 3, 5, 6, 7, 2, 0)), "Tue Nov  3 05:06:07 2026");
+        assert_eq!(fmt(ctime, tm(12345, 0, 1, 0, 0, 0, 0, 0)), "Sun Jan  1 00:00:00 12345");
+        assert_eq!(fmt(ctime, tm(-1, 11, 31, 23, 59, 60, 6, 0)), "Sat Dec 31 23:59:60 -1");
+    }
+
+    #[test]
+    fn iso_shapes() {
+        assert_eq!(fmt(iso8601, tm(2026, 10, 23, 22, 46, 0, 1, 3600)), "2026-11-23T22:46:00+01:00");
+        assert_eq!(fmt(iso8601, tm(2026, 10, 23, 22, 46, 0, 1, 0)), "2026-11-23T22:46:00Z");
+        assert_eq!(fmt(iso8601, tm(2026, 6, 1, 9, 0, 0, 3, -9000)), "2026-07-01T09:00:00-02:30");
+        assert_eq!(fmt(iso8601, tm(1850, 0, 1, 0, 0, 0, 2, 3208)), "1850-01-01T00:00:00+00:53:28");
+        assert_eq!(fmt(iso8601, tm(99, 0, 1, 0, 0, 0, 2, 0)), "0099-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn extreme_values_never_panic() {
+        for t in [tm(i64::MIN, 255, 255, 255, 255, 255, 255, i32::MIN), tm(i64::MAX, 0, 0, 0, 0, 0, 0, i32::MAX)] {
+            let mut b = Buf::new();
+            ctime(&t, &mut b);
+            iso8601(&t, &mut b);
+            assert!(b.as_bytes().len() <= LINE_MAX);
+        }
+    }
+}

@@ -183,7 +183,7 @@ fn path_search_and_non_utf8_arguments() {
     let out = t.run(&mut dfork([prog.as_os_str(), os(b"1000.\xff")]));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // sleep rejects the argument and exits, but it was exec'd with these bytes.
-    assert_eq!(daemon_pid(&out) > 1, true);
+    assert!(daemon_pid(&out) > 1);
 }
 
 #[test]
