@@ -199,3 +199,32 @@ mod tests {
         }
     }
 }
+
+/// The formatter and musl's `localtime_r` together, against what Python
+/// printed for the same epochs and TZ values (`scripts/gen_time_vectors.py`
+/// wrote `tests/data/time_vectors.tsv` once; it is committed).
+#[cfg(test)]
+mod python_vectors {
+    use super::*;
+
+    #[test]
+    fn match_python_ctime_and_isoformat() {
+        let data = include_str!("../tests/data/time_vectors.tsv");
+        let mut n = 0;
+        // One test walks every TZ in turn: TZ is process-wide.
+        for row in data.lines() {
+            let f: Vec<&str> = row.split('\t').collect();
+            let (tz, epoch, want_ctime, want_iso) = (f[0], f[1].parse::<i64>().unwrap(), f[2], f[3]);
+            // SAFETY (test only): this is the only test that touches TZ.
+            std::env::set_var("TZ", tz);
+            let tm = crate::sys::localtime(epoch).expect("in range");
+            let (mut c, mut i) = (Buf::new(), Buf::new());
+            ctime(&tm, &mut c);
+            iso8601(&tm, &mut i);
+            assert_eq!(std::str::from_utf8(c.as_bytes()).unwrap(), want_ctime, "ctime TZ={tz} {epoch}");
+            assert_eq!(std::str::from_utf8(i.as_bytes()).unwrap(), want_iso, "iso8601 TZ={tz} {epoch}");
+            n += 1;
+        }
+        assert!(n >= 200, "{n} vectors");
+    }
+}
