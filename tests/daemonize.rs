@@ -86,10 +86,7 @@ fn stdout_and_stderr_files_get_output() {
 #[test]
 fn output_file_symlink_is_refused() {
     let t = Test::new("outlink");
-    let victim = t.path("victim");
-    std::fs::write(&victim, "precious\n").unwrap();
-    let link = t.path("out.log");
-    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let (victim, link) = t.planted_symlink("out.log");
     let tag = sleep_tag();
     let out = t.run(&mut dfork(["-o".as_ref(), link.as_os_str(), "sleep".as_ref(), tag.as_ref()]));
     assert_eq!(out.status.code(), Some(125));

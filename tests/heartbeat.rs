@@ -77,10 +77,7 @@ fn sighup_reopens_after_rename_and_deletion_is_noticed() {
 #[test]
 fn symlinked_log_is_refused_at_start_and_on_reopen() {
     let t = Test::new("hb-link");
-    let victim = t.path("victim");
-    std::fs::write(&victim, "precious\n").unwrap();
-    let log = t.path("log");
-    std::os::unix::fs::symlink(&victim, &log).unwrap();
+    let (victim, log) = t.planted_symlink("log");
     let out = t.run(&mut dfork(["--heartbeat".as_ref(), log.as_os_str()]));
     assert_eq!(out.status.code(), Some(125));
     assert_eq!(stderr(&out), format!("dfork: open {}: is a symbolic link; refusing to follow it\n", log.display()));

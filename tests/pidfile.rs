@@ -54,10 +54,7 @@ fn relative_pidfile_is_resolved_before_chdir() {
 #[test]
 fn symlink_fifo_directory_and_hardlink_are_refused() {
     let t = Test::new("hostile");
-    let victim = t.path("victim");
-    std::fs::write(&victim, "precious\n").unwrap();
-    let link = t.path("link.pid");
-    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let (victim, link) = t.planted_symlink("link.pid");
     let dangling = t.path("dangling.pid");
     std::os::unix::fs::symlink(t.path("nowhere"), &dangling).unwrap();
     let fifo = t.path("fifo.pid");

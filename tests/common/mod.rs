@@ -55,6 +55,15 @@ impl Test {
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path(name)
     }
+    /// An attacker's setup: a file `victim` holding `precious\n`, and a
+    /// symlink to it named `link`. Returns (victim, link).
+    pub fn planted_symlink(&self, link: &str) -> (PathBuf, PathBuf) {
+        let victim = self.path("victim");
+        std::fs::write(&victim, "precious\n").unwrap();
+        let link = self.path(link);
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        (victim, link)
+    }
     /// Kill and reap `pid` when the test ends.
     pub fn track(&self, pid: i32) -> i32 {
         self.pids.borrow_mut().push(pid);
