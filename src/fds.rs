@@ -3,8 +3,9 @@
 
 use crate::sys;
 use core::mem::MaybeUninit;
-use rustix::fd::{AsRawFd, IntoRawFd, OwnedFd, RawFd};
-use rustix::fs::{self, Mode, OFlags};
+use core::ffi::CStr;
+use rustix::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd, RawFd};
+use rustix::fs::{self, Mode, OFlags, CWD};
 use rustix::io::Errno;
 
 /// How many descriptors the daemon can keep open besides 0-2.
@@ -26,6 +27,23 @@ pub fn open_null() -> Result<OwnedFd, Errno> {
         rustix::io::fcntl_setfd(&fd, rustix::io::FdFlags::empty())?;
         let _stdio = fd.into_raw_fd(); // stays open as fd 0, 1 or 2 for good
     }
+}
+
+/// For a relative `path`, the current directory held open ([`open(2)`] with
+/// `O_PATH`), so the path still resolves the same after the daemon's `chdir`;
+/// None for an absolute path. Resolve against it with [`base`].
+///
+/// [`open(2)`]: https://man7.org/linux/man-pages/man2/open.2.html
+pub fn anchor(path: &CStr) -> Result<Option<OwnedFd>, Errno> {
+    match path.to_bytes().first() {
+        Some(b'/') => Ok(None),
+        _ => fs::open(c".", OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).map(Some),
+    }
+}
+
+/// The directory an [`anchor`] stands for: itself, or the current directory.
+pub fn base(anchor: &Option<OwnedFd>) -> BorrowedFd<'_> {
+    anchor.as_ref().map_or(CWD, |d| d.as_fd())
 }
 
 /// Close every descriptor above 2 except those in `keep`, with

@@ -13,12 +13,12 @@
 use crate::args::{Config, Format};
 use crate::daemon::{open_append, Daemon};
 use crate::error::{Error, ExitCode, Stage, Text};
-use crate::sys;
+use crate::{fds, sys};
 use crate::timefmt::{self, Buf};
 use core::ffi::{c_int, CStr};
 use core::sync::atomic::{AtomicBool, Ordering};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
-use rustix::fs::{self, AtFlags, FileType, Mode, OFlags, CWD};
+use rustix::fs::{self, AtFlags, FileType};
 use rustix::io::Errno;
 use rustix::thread::{clock_nanosleep_absolute, ClockId};
 use rustix::time::Timespec;
@@ -52,7 +52,7 @@ struct Log<'a> {
 
 impl<'a> Log<'a> {
     fn base(&self) -> BorrowedFd<'_> {
-        self.dir.as_ref().map_or(CWD, |d| d.as_fd())
+        fds::base(&self.dir)
     }
 
     /// Open the log for appending, never through a symlink, and only if it is a
@@ -90,28 +90,23 @@ impl<'a> Log<'a> {
     fn write(&mut self, line: &[u8]) {
         let Some(fd) = &self.fd else { return };
         if !self.pending.as_bytes().is_empty() {
-            let rest = Buf::copy_of(self.pending.as_bytes());
+            let rest = core::mem::take(&mut self.pending);
             match write_some(fd.as_fd(), rest.as_bytes()) {
-                Ok(n) if n == rest.as_bytes().len() => self.pending = Buf::new(),
+                Ok(n) if n == rest.as_bytes().len() => {}
                 Ok(n) => {
                     self.pending = Buf::copy_of(&rest.as_bytes()[n..]);
                     return;
                 }
-                Err(_) => return,
+                Err(_) => {
+                    self.pending = rest;
+                    return;
+                }
             }
         }
         match write_some(fd.as_fd(), line) {
             Ok(n) if n < line.len() && n > 0 => self.pending = Buf::copy_of(&line[n..]),
             _ => {}
         }
-    }
-}
-
-impl Buf {
-    fn copy_of(b: &[u8]) -> Buf {
-        let mut x = Buf::new();
-        x.push(b);
-        x
     }
 }
 
@@ -142,31 +137,22 @@ pub fn run(cfg: &Config<'_>, d: Daemon<'_>) -> u8 {
         }
     };
     let mut log = Log { path: cfg.log, dir: None, fd: None, id: (0, 0), pending: Buf::new() };
-    let opened = match cfg.log.to_bytes().first() {
-        Some(b'/') => Ok(()),
-        _ => fs::open(c".", OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
-            .map(|dir| log.dir = Some(dir))
-            .map_err(|e| Error::os(Stage::Log, e)),
-    }
-    .and_then(|()| log.open());
-    match opened {
-        Ok(()) => {}
-        Err(e) => {
+    let opened = fds::anchor(cfg.log).map_err(|e| Error::os(Stage::Log, e)).and_then(|dir| {
+        log.dir = dir;
+        log.open()
+    });
+    let log_fd = match (opened, &log.fd) {
+        (Ok(()), Some(fd)) => fd.as_fd(),
+        (r, _) => {
+            let e = r.err().unwrap_or(Error::os(Stage::Log, Errno::BADF));
             prep.abandon();
             e.print(Some(cfg.log));
             return e.exit_code() as u8;
         }
-    }
-    let mut keep = [CWD; 2];
-    keep[0] = log.fd.as_ref().map_or(CWD, |f| f.as_fd());
-    let n = match &log.dir {
-        Some(dir) => {
-            keep[1] = dir.as_fd();
-            2
-        }
-        None => 1,
     };
-    let mut running = match prep.detach(&keep[..n]) {
+    // Keep the log and its anchor (if any; else the log twice) in the daemon.
+    let keep = [log_fd, log.dir.as_ref().map_or(log_fd, |d| d.as_fd())];
+    let mut running = match prep.detach(&keep) {
         Ok(r) => r,
         Err(e) => {
             e.print(d.path_of(e.stage));

@@ -10,7 +10,7 @@
 
 use core::ffi::CStr;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
-use rustix::fs::{self, AtFlags, FileType, FlockOperation, Mode, OFlags, CWD};
+use rustix::fs::{self, AtFlags, FileType, FlockOperation, Mode, OFlags};
 use rustix::io::Errno;
 
 /// The largest pid Linux can hand out (`PID_MAX_LIMIT`, 2^22).
@@ -58,11 +58,8 @@ impl<'a> Pidfile<'a> {
     ///
     /// [`open(2)`]: https://man7.org/linux/man-pages/man2/open.2.html
     pub fn acquire(path: &'a CStr) -> Result<Self, Refused> {
-        let dir = match path.to_bytes().first() {
-            Some(b'/') => None,
-            _ => Some(fs::open(c".", OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?),
-        };
-        let base = dir.as_ref().map_or(CWD, |d| d.as_fd());
+        let dir = crate::fds::anchor(path)?;
+        let base = crate::fds::base(&dir);
         let flags = OFlags::RDWR | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
         for _ in 0..64 {
             let fd = fs::openat(base, path, flags | OFlags::CREATE, Mode::from_bits_truncate(0o644))?;
@@ -139,7 +136,7 @@ impl<'a> Pidfile<'a> {
     }
 
     fn base(&self) -> BorrowedFd<'_> {
-        self.dir_fd().unwrap_or(CWD)
+        crate::fds::base(&self.dir)
     }
 }
 

@@ -67,6 +67,13 @@ impl Buf {
         &self.b[..self.n]
     }
 
+    /// A line holding a copy of `b`.
+    pub fn copy_of(b: &[u8]) -> Buf {
+        let mut x = Buf::new();
+        x.push(b);
+        x
+    }
+
     /// Append bytes (silently cut at [`LINE_MAX`], which no format reaches).
     pub fn push(&mut self, s: &[u8]) {
         for &c in s {

@@ -125,15 +125,6 @@ pub fn sleep_tag() -> String {
     format!("1000.{}", unique() % 1_000_000_000)
 }
 
-/// Kills `pid` with SIGKILL when dropped, and reaps it if it is our child.
-pub struct Reap(pub i32);
-
-impl Drop for Reap {
-    fn drop(&mut self) {
-        kill_and_reap(self.0);
-    }
-}
-
 /// SIGKILL `pid` and wait (bounded) until it is gone or reaped.
 pub fn kill_and_reap(pid: i32) {
     if pid <= 1 {
@@ -149,12 +140,6 @@ pub fn kill_and_reap(pid: i32) {
         }
         std::thread::sleep(Duration::from_millis(2));
     }
-}
-
-/// Reap `pid` if it has exited and is our child (non-blocking).
-pub fn try_reap(pid: i32) {
-    let mut st = 0;
-    unsafe { libc::waitpid(pid, &mut st, libc::WNOHANG) };
 }
 
 /// Whether `pid` exists and is not a zombie.
@@ -257,17 +242,6 @@ pub fn read_pidfile(p: &Path) -> i32 {
 /// The launcher's stderr as text.
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Run `cmd`, returning its output and guarding the daemon it reports (if any).
-pub fn start(cmd: &mut Command) -> (Output, Option<Reap>) {
-    let out = cmd.output().expect("spawn dfork");
-    let guard = if out.status.code() == Some(0) && out.stdout.starts_with(b"Daemon PID ") {
-        Some(Reap(daemon_pid(&out)))
-    } else {
-        None
-    };
-    (out, guard)
 }
 
 /// Whether `tool` is on PATH. Under CI (`CI` set) a missing tool fails the test:
