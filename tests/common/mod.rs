@@ -185,6 +185,16 @@ pub fn fds(pid: i32) -> Vec<(i32, PathBuf)> {
     v
 }
 
+/// Whether `pid` has exactly fds 0-2 on /dev/null and one more: the lock on
+/// `pidfile`, read in one snapshot. A dynamically linked command (our `sleep`)
+/// opens its loader's and locale files for a moment while starting, so tests
+/// wait for this to hold rather than read the list once.
+pub fn only_stdio_and_lock(pid: i32, pidfile: &Path) -> bool {
+    let f = fds(pid);
+    let null = Path::new("/dev/null");
+    f.len() == 4 && f[..3].iter().enumerate().all(|(i, (n, p))| *n == i as i32 && p == null) && f[3].1 == pidfile
+}
+
 /// The argv of `pid`, as bytes.
 pub fn cmdline(pid: i32) -> Vec<Vec<u8>> {
     let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
