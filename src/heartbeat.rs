@@ -15,6 +15,7 @@ use crate::daemon::{open_append, Daemon};
 use crate::error::{Error, ExitCode, Stage, Text};
 use crate::{fds, sys};
 use crate::timefmt::{self, Buf};
+use crate::tz::Zone;
 use core::ffi::{c_int, CStr};
 use core::sync::atomic::{AtomicBool, Ordering};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -150,6 +151,8 @@ pub fn run(cfg: &Config<'_>, d: Daemon<'_>) -> u8 {
             return e.exit_code() as u8;
         }
     };
+    // The zone is read here, before chdir, and never again.
+    let zone = Zone::from_env(sys::now(Clock::Wall).tv_sec);
     // Keep the log and its anchor (if any; else the log twice) in the daemon.
     let keep = [log_fd, log.dir.as_ref().map_or(log_fd, |d| d.as_fd())];
     let mut running = match prep.detach(&keep) {
@@ -165,19 +168,19 @@ pub fn run(cfg: &Config<'_>, d: Daemon<'_>) -> u8 {
     // A file size limit (ulimit -f) must fail a write with EFBIG, not kill us.
     sys::set_ignore(libc::SIGXFSZ);
     running.ready();
-    tick_loop(&mut log, cfg.every_ms, cfg.format);
+    tick_loop(&mut log, &zone, cfg.every_ms, cfg.format);
     running.abandon();
     ExitCode::Ok as u8
 }
 
 /// Write a line at `t0 + k × every` for k = 0, 1, 2, ... until SIGTERM/SIGINT.
-fn tick_loop(log: &mut Log<'_>, every_ms: u64, format: Format) {
+fn tick_loop(log: &mut Log<'_>, zone: &Zone, every_ms: u64, format: Format) {
     let t0 = sys::now(Clock::Monotonic);
     let mut k: u64 = 0;
     loop {
         log.check(HUP.swap(false, Ordering::Relaxed));
         let mut line = Buf::new();
-        stamp(&mut line, sys::now(Clock::Wall), format);
+        stamp(&mut line, zone, sys::now(Clock::Wall).tv_sec, format);
         line.push(b"\n");
         log.write(line.as_bytes());
         // The next tick on the grid that is still ahead: after SIGSTOP or a
@@ -215,9 +218,8 @@ fn add_ms(t: &Timespec, ms: u64) -> Timespec {
 }
 
 /// The timestamp of one line.
-fn stamp(out: &mut Buf, now: Timespec, format: Format) {
-    let secs = now.tv_sec;
-    match (format, sys::localtime(secs)) {
+fn stamp(out: &mut Buf, zone: &Zone, secs: i64, format: Format) {
+    match (format, zone.local(secs)) {
         (Format::Ctime, Some(tm)) => timefmt::ctime(&tm, out),
         (Format::Iso8601, Some(tm)) => timefmt::iso8601(&tm, out),
         _ => out.int(secs),

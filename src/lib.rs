@@ -37,6 +37,8 @@ pub mod pidfile;
 pub mod sys;
 #[cfg(feature = "heartbeat")]
 pub mod timefmt;
+#[cfg(feature = "heartbeat")]
+pub mod tz;
 
 pub use daemon::{Daemon, Prepared, Running};
 pub use error::{Error, ExitCode, Stage, Text};

@@ -125,37 +125,59 @@ pub fn set_ignore(sig: c_int) {
     set_plain(sig, libc::SIG_IGN);
 }
 
-/// SIG_DFL or SIG_IGN through the raw system call. A kernel sigaction whose
-/// handler word is set and the rest zero (no flags, empty mask) means the same
-/// in every architecture's layout; mips puts the flags first, so there the
-/// handler is the second word. 64 bytes cover the largest struct.
+/// SIG_DFL or SIG_IGN through the raw system call.
 fn set_plain(sig: c_int, handler: libc::sighandler_t) {
+    set_action(sig, handler, 0, 0);
+}
+
+/// One [`rt_sigaction(2)`] call. The kernel's struct is, in words, `handler,
+/// flags, restorer, mask` everywhere but mips, which puts the flags first and
+/// has no restorer; zero flags and an empty mask mean the same in every
+/// layout, and 64 bytes cover the largest.
+///
+/// [`rt_sigaction(2)`]: https://man7.org/linux/man-pages/man2/rt_sigaction.2.html
+fn set_action(sig: c_int, handler: usize, flags: usize, restorer: usize) {
     let mut act = [0usize; 8];
-    act[if cfg!(any(target_arch = "mips", target_arch = "mips64")) { 1 } else { 0 }] = handler;
+    if cfg!(any(target_arch = "mips", target_arch = "mips64")) {
+        act[1] = handler;
+    } else {
+        act = [handler, flags, restorer, 0, 0, 0, 0, 0];
+    }
     let setsize = (libc::SIGRTMAX() as usize + 1) / 8;
     // SAFETY: the new action points to valid memory at least as large as the
     // kernel's struct; no old action is asked for.
     unsafe { libc::syscall(libc::SYS_rt_sigaction, sig, act.as_ptr(), core::ptr::null_mut::<u8>(), setsize) };
 }
 
-/// Install `handler` for `sig` with musl's [`sigaction(2)`] (which supplies
-/// the signal-return trampoline), an empty mask and no SA_RESTART, so a
-/// blocking call is interrupted (EINTR) and the caller looks at the flags the
-/// handler set.
+/// Install `handler` for `sig` with [`rt_sigaction(2)`], an empty mask and no
+/// SA_RESTART, so a blocking call is interrupted (EINTR) and the caller looks
+/// at the flags the handler set. On x86 the kernel needs a signal-return
+/// trampoline (SA_RESTORER, below); other architectures' kernels supply
+/// their own (vDSO or signal page).
 ///
-/// [`sigaction(2)`]: https://man7.org/linux/man-pages/man2/sigaction.2.html
+/// [`rt_sigaction(2)`]: https://man7.org/linux/man-pages/man2/rt_sigaction.2.html
 pub fn set_catch(sig: c_int, handler: extern "C" fn(c_int)) {
-    set_handler(sig, handler as usize);
+    #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
+    set_action(sig, handler as usize, SA_RESTORER, dfork_restore_rt as unsafe extern "C" fn() as usize);
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "x86")))]
+    set_action(sig, handler as usize, 0, 0);
 }
 
-fn set_handler(sig: c_int, handler: libc::sighandler_t) {
-    // SAFETY: a zeroed sigaction is valid (empty mask, no flags); the handler is
-    // an `extern "C" fn(c_int)` that only stores to atomics.
-    unsafe {
-        let mut sa: libc::sigaction = core::mem::zeroed();
-        sa.sa_sigaction = handler;
-        libc::sigaction(sig, &sa, core::ptr::null_mut());
-    }
+#[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
+const SA_RESTORER: usize = 0x0400_0000;
+
+// The x86 signal-return trampoline: the handler returns into it and it asks
+// the kernel to restore the interrupted context ([`rt_sigreturn(2)`]: 15 on
+// x86_64, 173 on i386), as musl's `__restore_rt` does.
+//
+// [`rt_sigreturn(2)`]: https://man7.org/linux/man-pages/man2/sigreturn.2.html
+#[cfg(target_arch = "x86_64")]
+core::arch::global_asm!(".globl dfork_restore_rt", "dfork_restore_rt:", "mov eax, 15", "syscall");
+#[cfg(target_arch = "x86")]
+core::arch::global_asm!(".globl dfork_restore_rt", "dfork_restore_rt:", "mov eax, 173", "int 0x80");
+#[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
+extern "C" {
+    fn dfork_restore_rt();
 }
 
 /// Change the blocked-signal mask with [`sigprocmask(2)`]: `how` is SIG_BLOCK,
@@ -363,35 +385,30 @@ pub fn cstr_tail(s: &CStr, from: usize) -> &CStr {
     unsafe { CStr::from_bytes_with_nul_unchecked(&b[from.min(b.len() - 1)..]) }
 }
 
-#[cfg(feature = "heartbeat")]
-/// The local time of `secs` since the epoch with [`localtime_r(3)`]: musl
-/// reads `TZ` (POSIX rules, a zoneinfo name, or `:/path`), else
-/// `/etc/localtime`, else UTC; it caches the zone and re-reads it only when
-/// `TZ` changes. None when the year does not fit.
+/// Call `f` with the contents of the regular file `fd` (at most `max` bytes,
+/// else None), mapped read-only with [`mmap(2)`] and unmapped when `f`
+/// returns: no buffer, and no memory kept after.
 ///
-/// [`localtime_r(3)`]: https://man7.org/linux/man-pages/man3/localtime_r.3.html
-pub fn localtime(secs: i64) -> Option<crate::timefmt::Tm> {
-    // musl 1.2 has a 64-bit time_t on every architecture (the 32-bit ones name
-    // the function __localtime64_r); the libc crate still says 32 there.
-    // SAFETY: both pointers are valid for the call; a zeroed tm is a valid
-    // output buffer. localtime_r only reads the time and writes tm.
-    let tm = unsafe {
-        let mut tm: libc::tm = core::mem::zeroed();
-        if localtime64_r(&secs, &mut tm).is_null() {
-            return None;
-        }
-        tm
-    };
-    Some(crate::timefmt::Tm {
-        year: tm.tm_year as i64 + 1900,
-        mon: tm.tm_mon as u8,
-        mday: tm.tm_mday as u8,
-        hour: tm.tm_hour as u8,
-        min: tm.tm_min as u8,
-        sec: tm.tm_sec as u8,
-        wday: tm.tm_wday as u8,
-        gmtoff: tm.tm_gmtoff as i32,
-    })
+/// [`mmap(2)`]: https://man7.org/linux/man-pages/man2/mmap.2.html
+#[cfg(feature = "heartbeat")]
+pub fn with_mapped<R>(fd: rustix::fd::BorrowedFd<'_>, max: u64, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+    use rustix::mm::{mmap, munmap, MapFlags, ProtFlags};
+    let st = rustix::fs::fstat(fd).ok()?;
+    let len = st.st_size as u64;
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile || len == 0 || len > max {
+        return None;
+    }
+    let len = len as usize;
+    // SAFETY: a fresh private read-only mapping of `len` bytes of a regular
+    // file, at an address the kernel picks; the slice lives only inside `f`,
+    // and the mapping is removed after it. A file truncated meanwhile would
+    // raise SIGBUS, as it does for musl's own zoneinfo mapping.
+    unsafe {
+        let p = mmap(core::ptr::null_mut(), len, ProtFlags::READ, MapFlags::PRIVATE, fd, 0).ok()?;
+        let r = f(core::slice::from_raw_parts(p as *const u8, len));
+        let _ = munmap(p, len);
+        Some(r)
+    }
 }
 
 /// Which clock [`now`] reads.
@@ -433,8 +450,4 @@ extern "C" {
     #[cfg_attr(target_pointer_width = "32", link_name = "__clock_gettime64")]
     #[cfg_attr(not(target_pointer_width = "32"), link_name = "clock_gettime")]
     fn clock_gettime64(clock: c_int, ts: *mut Timespec64) -> c_int;
-    #[cfg(feature = "heartbeat")]
-    #[cfg_attr(target_pointer_width = "32", link_name = "__localtime64_r")]
-    #[cfg_attr(not(target_pointer_width = "32"), link_name = "localtime_r")]
-    fn localtime64_r(t: *const i64, tm: *mut libc::tm) -> *mut libc::tm;
 }

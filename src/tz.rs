@@ -1,0 +1,408 @@
+//! Local time without libc: the zone of `TZ` (a POSIX rule string, a zoneinfo
+//! name, `:/path`) or of `/etc/localtime`, UTC when there is none.
+//!
+//! The zone is read once, in the launcher, before `chdir` (so a relative
+//! `:./zone` still means what the user meant, and a chroot without zoneinfo
+//! keeps the zone it started with), into a fixed [`Zone`] of a few hundred
+//! bytes: no allocation, no mapped file, nothing read per tick. It follows
+//! musl's `localtime_r(3)` rules ([tzfile(5)], [RFC 8536] for the file format,
+//! POSIX `TZ` for the strings), with these choices:
+//! - a zone keeps the transitions from a given time on (a daemon's time only
+//!   moves forward), up to [`KEEP`] of them; after the last one the file's
+//!   footer rule applies, as RFC 8536 says;
+//! - a rule string with a daylight name but no dates uses the US dates
+//!   (`M3.2.0,M11.1.0`), as glibc does; an invalid date means standard time;
+//! - leap-second records (`right/` zones) are ignored.
+//!
+//! [tzfile(5)]: https://man7.org/linux/man-pages/man5/tzfile.5.html
+//! [RFC 8536]: https://www.rfc-editor.org/rfc/rfc8536
+
+use crate::sys;
+use crate::timefmt::Tm;
+use core::ffi::CStr;
+use rustix::fd::AsFd;
+use rustix::fs::{Mode, OFlags};
+
+/// How many future transitions a [`Zone`] keeps (16 years of twice-yearly
+/// changes); later times follow the zone's rule.
+pub const KEEP: usize = 32;
+
+/// The POSIX default dates when a rule names daylight time but gives no
+/// dates (the US rules, as glibc uses).
+const US: [When; 2] = [When { kind: b'M', n: 3, week: 2, wday: 0, secs: 7200 }, When { kind: b'M', n: 11, week: 1, wday: 0, secs: 7200 }];
+
+/// A time zone, valid for times from the `from` it was loaded for.
+#[derive(Clone, Copy, Debug)]
+pub struct Zone {
+    n: usize,
+    at: [i64; KEEP],
+    /// The UTC offset (east positive) from `at[i]` on.
+    off: [i32; KEEP],
+    /// The offset before `at[0]`, or always when there is neither a
+    /// transition nor a rule.
+    base: i32,
+    rule: Option<Rule>,
+}
+
+/// A POSIX `TZ` rule: `std offset [dst [offset] [,start[/time],end[/time]]]`.
+#[derive(Clone, Copy, Debug)]
+struct Rule {
+    std: i32,
+    dst: i32,
+    /// When daylight time starts and ends (None: standard time only).
+    dates: Option<[When; 2]>,
+}
+
+/// A date of a rule and the local time of day of the change.
+#[derive(Clone, Copy, Debug)]
+struct When {
+    /// `J` (day 1-365, no Feb 29), `D` (day 0-365), or `M` (month.week.day).
+    kind: u8,
+    /// The day (J, D) or the month (M).
+    n: u32,
+    week: u32,
+    wday: u32,
+    secs: i32,
+}
+
+impl Zone {
+    /// Coordinated Universal Time.
+    pub fn utc() -> Zone {
+        Zone { n: 0, at: [0; KEEP], off: [0; KEEP], base: 0, rule: None }
+    }
+
+    /// The zone of this process: `TZ`, else `/etc/localtime`, else UTC.
+    pub fn from_env(from: i64) -> Zone {
+        let mut tz = None;
+        sys::each_cstr(sys::env(), |e| {
+            tz = e.to_bytes().starts_with(b"TZ=").then(|| sys::cstr_tail(e, 3));
+            tz.is_none()
+        });
+        Zone::load(tz, from)
+    }
+
+    /// The zone `TZ` would give (None: `TZ` unset), for times from `from` on.
+    /// A file that cannot be read or is not a zoneinfo file gives UTC.
+    pub fn load(tz: Option<&CStr>, from: i64) -> Zone {
+        let tz = tz.unwrap_or(c"/etc/localtime");
+        let s = tz.to_bytes();
+        // musl's test: a leading colon, or a slash before any comma, names a file.
+        let colon = s.first() == Some(&b':');
+        let slash = s.iter().position(|&c| c == b'/');
+        if !colon && !slash.is_some_and(|p| !s[..p].contains(&b',')) {
+            return Zone { rule: Some(parse_rule(s)), ..Zone::utc() };
+        }
+        let name = sys::cstr_tail(tz, colon as usize);
+        // A relative name is looked up under /usr/share/zoneinfo; openat
+        // ignores the directory for an absolute one.
+        let dir = match name.to_bytes().first() {
+            Some(b'/') => None,
+            _ => rustix::fs::open(c"/usr/share/zoneinfo", OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).ok(),
+        };
+        let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK;
+        let zone = rustix::fs::openat(crate::fds::base(&dir), name, flags, Mode::empty())
+            .ok()
+            .and_then(|fd| sys::with_mapped(fd.as_fd(), 1 << 20, |f| parse_file(f, from)));
+        zone.flatten().unwrap_or_else(Zone::utc)
+    }
+
+    /// The UTC offset in seconds (east positive) at `t`.
+    pub fn offset(&self, t: i64) -> i32 {
+        let n = self.n;
+        match self.at[..n].iter().rposition(|&a| a <= t) {
+            Some(i) if i + 1 < n => self.off[i],
+            None if n > 0 => self.base,
+            last => match self.rule {
+                Some(r) => r.offset(t),
+                None => last.map_or(self.base, |i| self.off[i]),
+            },
+        }
+    }
+
+    /// The broken-down local time of `t` (seconds since the epoch), None for
+    /// times so far off (beyond a hundred million years) that no line needs them.
+    pub fn local(&self, t: i64) -> Option<Tm> {
+        if t.unsigned_abs() > 1 << 51 {
+            return None;
+        }
+        let off = self.offset(t);
+        let l = t + off as i64;
+        let days = l.div_euclid(86400);
+        let s = l.rem_euclid(86400) as u32;
+        let (year, mon, mday) = civil(days);
+        Some(Tm {
+            year,
+            mon: mon as u8 - 1,
+            mday: mday as u8,
+            hour: (s / 3600) as u8,
+            min: (s / 60 % 60) as u8,
+            sec: (s % 60) as u8,
+            wday: (days + 4).rem_euclid(7) as u8,
+            gmtoff: off,
+        })
+    }
+}
+
+impl Rule {
+    fn offset(&self, t: i64) -> i32 {
+        let Some([start, end]) = self.dates else { return self.std };
+        let (y, _, _) = civil((t + self.std as i64).div_euclid(86400));
+        let (a, b) = (start.utc(y, self.std), end.utc(y, self.dst));
+        // Northern rules start before they end within a year; southern ones
+        // end first (daylight time spans the new year).
+        if (a <= t && t < b) || (b < a && !(b <= t && t < a)) {
+            self.dst
+        } else {
+            self.std
+        }
+    }
+}
+
+impl When {
+    /// The UTC time of this change in year `y`, its time of day being local
+    /// time at offset `off`.
+    fn utc(&self, y: i64, off: i32) -> i64 {
+        let day = if self.kind == b'M' {
+            let first = days_from_civil(y, self.n, 1);
+            let next = days_from_civil(y + (self.n == 12) as i64, self.n % 12 + 1, 1);
+            // Week 5 means the last such day: step back while past the month.
+            let mut d = first + (self.wday as i64 - first - 4).rem_euclid(7) + 7 * (self.week as i64 - 1);
+            while d >= next {
+                d -= 7;
+            }
+            d
+        } else {
+            let jan1 = days_from_civil(y, 1, 1);
+            let j = self.kind == b'J';
+            let skip = j && self.n >= 60 && days_from_civil(y, 3, 1) - jan1 == 60;
+            jan1 + self.n as i64 - j as i64 + skip as i64
+        };
+        day * 86400 + (self.secs - off) as i64
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (month 1-12), after
+/// Howard Hinnant's `days_from_civil`: only divisions by constants.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = y - (m <= 2) as i64;
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy as i64 - 719_468
+}
+
+/// The date (year, month 1-12, day 1-31) of a day number, the inverse of
+/// [`days_from_civil`].
+fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = (doe - (365 * yoe + yoe / 4 - yoe / 100)) as u32;
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + (m <= 2) as i64, m, d)
+}
+
+/// A cursor over a rule string, with musl's lenient grammar.
+struct Scan<'a>(&'a [u8]);
+
+impl Scan<'_> {
+    fn peek(&self) -> u8 {
+        self.0.first().copied().unwrap_or(0)
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        let hit = self.peek() == c;
+        if hit {
+            self.0 = &self.0[1..];
+        }
+        hit
+    }
+
+    /// `CET`, or `<+0330>`; true when a name was there.
+    fn name(&mut self) -> bool {
+        let quoted = self.eat(b'<');
+        let n = self.0.iter().position(|&c| if quoted { c == b'>' } else { !c.is_ascii_alphabetic() });
+        let n = n.map_or(self.0.len(), |n| n + quoted as usize);
+        self.0 = &self.0[n..];
+        n > 0 || quoted
+    }
+
+    fn int(&mut self) -> u32 {
+        let mut x: u32 = 0;
+        while let Some(d) = self.peek().checked_sub(b'0').filter(|&d| d < 10) {
+            x = (x * 10 + d as u32).min(9999);
+            self.0 = &self.0[1..];
+        }
+        x
+    }
+
+    /// `[+-]hh[:mm[:ss]]` in seconds, hours at most 167.
+    fn hms(&mut self) -> i32 {
+        let neg = self.eat(b'-');
+        let _ = neg || self.eat(b'+');
+        let mut s = 0;
+        for unit in [3600, 60, 1] {
+            s += unit * self.int().min(167) as i32;
+            if unit == 1 || !self.eat(b':') {
+                break;
+            }
+        }
+        if neg {
+            -s
+        } else {
+            s
+        }
+    }
+
+    /// `,Jn[/time]`, `,n[/time]` or `,Mm.w.d[/time]`; None when absent or
+    /// out of range.
+    fn date(&mut self) -> Option<When> {
+        if !self.eat(b',') {
+            return None;
+        }
+        let kind = if self.eat(b'J') { b'J' } else if self.eat(b'M') { b'M' } else { b'D' };
+        let n = self.int();
+        let (mut week, mut wday) = (1, 0);
+        if kind == b'M' {
+            self.eat(b'.');
+            week = self.int();
+            self.eat(b'.');
+            wday = self.int();
+        }
+        let secs = if self.eat(b'/') { self.hms() } else { 7200 };
+        let ok = match kind {
+            b'J' => (1..=365).contains(&n),
+            b'D' => n <= 365,
+            _ => (1..=12).contains(&n) && (1..=5).contains(&week) && wday <= 6,
+        };
+        ok.then_some(When { kind, n, week, wday, secs })
+    }
+}
+
+/// A POSIX `TZ` rule string. Whatever does not parse means offset 0 or
+/// standard time only, as with musl: a heartbeat never fails over its zone.
+fn parse_rule(s: &[u8]) -> Rule {
+    let mut p = Scan(s);
+    p.name();
+    // POSIX offsets count west: `CET-1` is one hour east of UTC.
+    let std = -p.hms();
+    let mut r = Rule { std, dst: std, dates: None };
+    if p.name() {
+        r.dst = if matches!(p.peek(), b'+' | b'-' | b'0'..=b'9') { -p.hms() } else { std + 3600 };
+        r.dates = if p.peek() == 0 { Some(US) } else { p.date().zip(p.date()).map(|(a, b)| [a, b]) };
+    }
+    r
+}
+
+/// The six counts of a header (isut, isstd, leap, time, type, char) and the
+/// bytes after it; None unless it is a TZif header with sane counts.
+fn header(f: &[u8]) -> Option<([usize; 6], &[u8])> {
+    let (h, rest) = f.split_first_chunk::<44>()?;
+    let mut c = [0; 6];
+    for (v, b) in c.iter_mut().zip(h[20..].chunks_exact(4)) {
+        *v = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
+    }
+    (h.starts_with(b"TZif") && c.iter().all(|&v| v < 1 << 16)).then_some((c, rest))
+}
+
+/// A zoneinfo file ([tzfile(5)], version 2 or later: every tzdata since
+/// 2005): the transitions after `from`, the offset in force at `from`, and
+/// the footer rule.
+///
+/// [tzfile(5)]: https://man7.org/linux/man-pages/man5/tzfile.5.html
+fn parse_file(f: &[u8], from: i64) -> Option<Zone> {
+    // Skip the 32-bit part: the 64-bit one follows it.
+    let ([isut, isstd, leap, times, types, chars], rest) = header(f)?;
+    let v1 = times * 5 + types * 6 + chars + leap * 8 + isstd + isut;
+    let ([isut, isstd, leap, times, types, chars], rest) = header(rest.get(v1..)?)?;
+    let (at, rest) = rest.split_at_checked(times * 8)?;
+    let (idx, rest) = rest.split_at_checked(times)?;
+    let (info, rest) = rest.split_at_checked(types * 6)?;
+    let foot = rest.get(chars + leap * 12 + isstd + isut..)?;
+    let off = |i: u8| info.get(6 * i as usize..)?.first_chunk::<4>().map(|b| i32::from_be_bytes(*b));
+    // Type 0 holds before the first transition (RFC 8536); transitions at or
+    // before `from` only decide the offset in force at `from`.
+    let mut z = Zone { base: off(0)?, ..Zone::utc() };
+    for (t, &i) in at.chunks_exact(8).zip(idx) {
+        let t = i64::from_be_bytes(t.try_into().ok()?);
+        let o = off(i)?;
+        if t <= from {
+            z.base = o;
+        } else if z.n < KEEP {
+            z.at[z.n] = t;
+            z.off[z.n] = o;
+            z.n += 1;
+        }
+    }
+    // `\nRULE\n`; an empty rule means none.
+    let rule = foot.strip_prefix(b"\n").and_then(|r| r.split(|&c| c == b'\n').next()).filter(|r| !r.is_empty());
+    z.rule = rule.map(parse_rule);
+    Some(z)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_round_trips() {
+        for d in (-800_000..800_000).step_by(7) {
+            let (y, m, dd) = civil(d);
+            assert_eq!(days_from_civil(y, m, dd), d);
+        }
+        assert_eq!(civil(0), (1970, 1, 1));
+        assert_eq!(civil(11_016), (2000, 2, 29));
+    }
+
+    fn at(rule: &str, t: i64) -> i32 {
+        let tz = std::ffi::CString::new(rule).unwrap();
+        Zone::load(Some(&tz), t).offset(t)
+    }
+
+    #[test]
+    fn rule_strings() {
+        // 2026-03-29 01:00 UTC: Europe's change; 2026-10-25 01:00 UTC back.
+        let eu = "CET-1CEST,M3.5.0,M10.5.0/3";
+        assert_eq!(at(eu, 1_774_745_999), 3600);
+        assert_eq!(at(eu, 1_774_746_000), 7200);
+        assert_eq!(at(eu, 1_792_889_999), 7200);
+        assert_eq!(at(eu, 1_792_890_000), 3600);
+        // Southern hemisphere: daylight time spans the new year.
+        let au = "AEST-10AEDT,M10.1.0,M4.1.0/3";
+        assert_eq!(at(au, 1_767_225_600), 39_600); // 2026-01-01
+        assert_eq!(at(au, 1_782_864_000), 36_000); // 2026-07-01
+        // Angle-bracket names, minutes, no daylight time.
+        assert_eq!(at("<+0545>-5:45", 0), 20_700);
+        assert_eq!(at("<-03>3", 0), -10_800);
+        // A daylight name without dates: US dates, one hour ahead.
+        assert_eq!(at("EST5EDT", 1_782_864_000), -14_400);
+        assert_eq!(at("EST5EDT", 1_767_225_600), -18_000);
+        // Julian days: J60 is March 1 in any year; zero-based 59 is February
+        // 29 in a leap year and March 1 in others.
+        assert_eq!(at("A0B,J60/0,J61/0", 1_772_323_200), 3600); // 2026-03-01
+        assert_eq!(at("A0B,J60/0,J61/0", 951_868_800), 3600); // 2000-03-01
+        assert_eq!(at("A0B,J60/0,J61/0", 951_825_600), 0); // 2000-02-29 12:00
+        assert_eq!(at("A0B,59/0,60/0", 951_825_600), 3600); // 2000-02-29 12:00
+        assert_eq!(at("A0B,59/0,60/0", 983_404_800), 3600); // 2001-03-01
+        // Garbage is UTC, an invalid date standard time; neither panics.
+        assert_eq!(at("", 0), 0);
+        assert_eq!(at("garbage", 0), 0);
+        assert_eq!(at("X-2Y,M13.1.0,M1.1.0", 0), 7200);
+        assert_eq!(at("X-2Y,M", 0), 7200);
+        assert_eq!(at(":", 0), 0);
+        assert_eq!(at("/nonexistent/zone", 0), 0);
+    }
+
+    #[test]
+    fn extreme_times_never_panic() {
+        let z = Zone::load(Some(c"AEST-10AEDT,M10.1.0,M4.1.0/3"), 0);
+        for t in [i64::MIN, -(1 << 51), -1, 0, 1 << 51, i64::MAX] {
+            let _ = z.local(t);
+        }
+        assert!(z.local(i64::MAX).is_none());
+    }
+}
