@@ -87,44 +87,33 @@ impl<'a> Log<'a> {
     /// Write one whole line. A short write is completed; what the disk has no
     /// room for (ENOSPC, EDQUOT, EFBIG, EIO) is kept as `pending` when a part
     /// of the line is already written, so the line is finished first thing
-    /// when space returns, and dropped when nothing of it was written.
+    /// when space returns, and dropped when nothing of it was written. The
+    /// tail and the new line go out in one `write`.
     fn write(&mut self, line: &[u8]) {
         let Some(fd) = &self.fd else { return };
-        if !self.pending.as_bytes().is_empty() {
-            let rest = core::mem::take(&mut self.pending);
-            match write_some(fd.as_fd(), rest.as_bytes()) {
-                Ok(n) if n == rest.as_bytes().len() => {}
-                Ok(n) => {
-                    self.pending = Buf::copy_of(&rest.as_bytes()[n..]);
-                    return;
-                }
-                Err(_) => {
-                    self.pending = rest;
-                    return;
-                }
-            }
-        }
-        match write_some(fd.as_fd(), line) {
-            Ok(n) if n < line.len() && n > 0 => self.pending = Buf::copy_of(&line[n..]),
-            _ => {}
-        }
+        let mut all = core::mem::take(&mut self.pending);
+        let p = all.as_bytes().len();
+        all.push(line);
+        let b = all.as_bytes();
+        let n = write_some(fd.as_fd(), b);
+        // Keep the unwritten rest of a started line; a line not begun is dropped.
+        let end = if n <= p { p } else { b.len() };
+        self.pending = Buf::copy_of(b.get(n..end).unwrap_or_default());
     }
 }
 
-/// Write as much of `b` as the file takes: retries EINTR and short writes,
-/// stops at the first error after progress (returning the count), or fails.
-fn write_some(fd: BorrowedFd<'_>, b: &[u8]) -> Result<usize, Errno> {
+/// Write as much of `b` as the file takes, retrying EINTR and short writes;
+/// the count written before the first error.
+fn write_some(fd: BorrowedFd<'_>, b: &[u8]) -> usize {
     let mut n = 0;
     while n < b.len() {
         match rustix::io::write(fd, &b[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
+            Ok(k) if k > 0 => n += k,
             Err(Errno::INTR) => {}
-            Err(e) if n == 0 => return Err(e),
-            Err(_) => break,
+            _ => break,
         }
     }
-    Ok(n)
+    n
 }
 
 /// `dfork [OPTIONS] --heartbeat [FILE]`: open the log in the launcher (errors

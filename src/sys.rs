@@ -94,6 +94,19 @@ pub fn env() -> CArgv {
     CArgv(unsafe { environ })
 }
 
+/// The value of an environment variable, with [`getenv(3)`] (musl's, which
+/// `execvpe` links anyway).
+///
+/// [`getenv(3)`]: https://man7.org/linux/man-pages/man3/getenv.3.html
+pub fn getenv(name: &CStr) -> Option<&'static CStr> {
+    // SAFETY: name is a C string; the result is NULL or points into environ,
+    // whose strings live for the whole program (nothing in dfork changes them).
+    unsafe {
+        let p = libc::getenv(name.as_ptr());
+        (!p.is_null()).then(|| CStr::from_ptr(p))
+    }
+}
+
 /// Set the disposition of every signal to SIG_DFL and unblock them all, with
 /// [`rt_sigaction(2)`] and [`sigprocmask(2)`], so a launcher started with signals
 /// ignored or blocked does not pass that on to the daemon. The raw system call
@@ -393,16 +406,16 @@ pub fn cstr_tail(s: &CStr, from: usize) -> &CStr {
 #[cfg(feature = "heartbeat")]
 pub fn with_mapped<R>(fd: rustix::fd::BorrowedFd<'_>, max: u64, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
     use rustix::mm::{mmap, munmap, MapFlags, ProtFlags};
-    let st = rustix::fs::fstat(fd).ok()?;
-    let len = st.st_size as u64;
-    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile || len == 0 || len > max {
+    // The size from lseek: mmap itself refuses what is not a file (ENODEV).
+    let len = rustix::fs::seek(fd, rustix::fs::SeekFrom::End(0)).ok()?;
+    if len == 0 || len > max {
         return None;
     }
     let len = len as usize;
-    // SAFETY: a fresh private read-only mapping of `len` bytes of a regular
-    // file, at an address the kernel picks; the slice lives only inside `f`,
-    // and the mapping is removed after it. A file truncated meanwhile would
-    // raise SIGBUS, as it does for musl's own zoneinfo mapping.
+    // SAFETY: a fresh private read-only mapping of `len` bytes of a file, at an
+    // address the kernel picks; the slice lives only inside `f`, and the
+    // mapping is removed after it. A file truncated meanwhile would raise
+    // SIGBUS, as it does for musl's own zoneinfo mapping.
     unsafe {
         let p = mmap(core::ptr::null_mut(), len, ProtFlags::READ, MapFlags::PRIVATE, fd, 0).ok()?;
         let r = f(core::slice::from_raw_parts(p as *const u8, len));

@@ -26,8 +26,9 @@ pub struct Tm {
     pub gmtoff: i32,
 }
 
-/// The longest line any format can produce, newline included.
-pub const LINE_MAX: usize = 64;
+/// The longest line any format can produce, newline included, twice: room
+/// for the heartbeat's unwritten tail of a line and the next line.
+pub const LINE_MAX: usize = 96;
 
 const DAYS: &[u8; 21] = b"SunMonTueWedThuFriSat";
 const MONTHS: &[u8; 36] = b"JanFebMarAprMayJunJulAugSepOctNovDec";
@@ -58,6 +59,7 @@ impl Default for Buf {
 
 impl Buf {
     /// An empty line.
+    #[inline(never)] // one zeroing loop, not one per caller
     pub const fn new() -> Self {
         Buf { b: [0; LINE_MAX], n: 0 }
     }

@@ -41,56 +41,57 @@ pub struct Zone {
     /// The offset before `at[0]`, or always when there is neither a
     /// transition nor a rule.
     base: i32,
-    rule: Option<Rule>,
+    /// What holds after the last kept transition.
+    rule: Rule,
 }
 
 /// A POSIX `TZ` rule: `std offset [dst [offset] [,start[/time],end[/time]]]`.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 struct Rule {
+    /// 0: no rule (the table decides), 1: standard time only, 2: with
+    /// daylight time.
+    kind: u8,
     std: i32,
     dst: i32,
-    /// When daylight time starts and ends (None: standard time only).
-    dates: Option<[When; 2]>,
+    /// When daylight time starts and ends.
+    dates: [When; 2],
 }
 
 /// A date of a rule and the local time of day of the change.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 struct When {
     /// `J` (day 1-365, no Feb 29), `D` (day 0-365), or `M` (month.week.day).
     kind: u8,
     /// The day (J, D) or the month (M).
-    n: u32,
-    week: u32,
-    wday: u32,
+    n: u16,
+    week: u8,
+    wday: u8,
     secs: i32,
 }
 
 impl Zone {
     /// Coordinated Universal Time.
     pub fn utc() -> Zone {
-        Zone { n: 0, at: [0; KEEP], off: [0; KEEP], base: 0, rule: None }
+        Zone { n: 0, at: [0; KEEP], off: [0; KEEP], base: 0, rule: Rule::default() }
     }
 
     /// The zone of this process: `TZ`, else `/etc/localtime`, else UTC.
     pub fn from_env(from: i64) -> Zone {
-        let mut tz = None;
-        sys::each_cstr(sys::env(), |e| {
-            tz = e.to_bytes().starts_with(b"TZ=").then(|| sys::cstr_tail(e, 3));
-            tz.is_none()
-        });
-        Zone::load(tz, from)
+        Zone::load(sys::getenv(c"TZ"), from)
     }
 
     /// The zone `TZ` would give (None: `TZ` unset), for times from `from` on.
     /// A file that cannot be read or is not a zoneinfo file gives UTC.
     pub fn load(tz: Option<&CStr>, from: i64) -> Zone {
+        let mut z = Zone::utc();
         let tz = tz.unwrap_or(c"/etc/localtime");
         let s = tz.to_bytes();
         // musl's test: a leading colon, or a slash before any comma, names a file.
         let colon = s.first() == Some(&b':');
         let slash = s.iter().position(|&c| c == b'/');
         if !colon && !slash.is_some_and(|p| !s[..p].contains(&b',')) {
-            return Zone { rule: Some(parse_rule(s)), ..Zone::utc() };
+            z.rule = parse_rule(s);
+            return z;
         }
         let name = sys::cstr_tail(tz, colon as usize);
         // A relative name is looked up under /usr/share/zoneinfo; openat
@@ -100,22 +101,22 @@ impl Zone {
             _ => rustix::fs::open(c"/usr/share/zoneinfo", OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).ok(),
         };
         let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK;
-        let zone = rustix::fs::openat(crate::fds::base(&dir), name, flags, Mode::empty())
+        let read = rustix::fs::openat(crate::fds::base(&dir), name, flags, Mode::empty())
             .ok()
-            .and_then(|fd| sys::with_mapped(fd.as_fd(), 1 << 20, |f| parse_file(f, from)));
-        zone.flatten().unwrap_or_else(Zone::utc)
+            .and_then(|fd| sys::with_mapped(fd.as_fd(), 1 << 20, |f| parse_file(&mut z, f, from)));
+        if read.flatten().is_none() {
+            z = Zone::utc();
+        }
+        z
     }
 
     /// The UTC offset in seconds (east positive) at `t`.
     pub fn offset(&self, t: i64) -> i32 {
-        let n = self.n;
-        match self.at[..n].iter().rposition(|&a| a <= t) {
-            Some(i) if i + 1 < n => self.off[i],
-            None if n > 0 => self.base,
-            last => match self.rule {
-                Some(r) => r.offset(t),
-                None => last.map_or(self.base, |i| self.off[i]),
-            },
+        let i = self.at[..self.n].iter().take_while(|&&a| a <= t).count();
+        match i {
+            _ if i == self.n && self.rule.kind > 0 => self.rule.offset(t),
+            0 => self.base,
+            _ => self.off[i - 1],
         }
     }
 
@@ -145,12 +146,14 @@ impl Zone {
 
 impl Rule {
     fn offset(&self, t: i64) -> i32 {
-        let Some([start, end]) = self.dates else { return self.std };
+        if self.kind < 2 {
+            return self.std;
+        }
         let (y, _, _) = civil((t + self.std as i64).div_euclid(86400));
-        let (a, b) = (start.utc(y, self.std), end.utc(y, self.dst));
+        let (a, b) = (self.dates[0].utc(y, self.std), self.dates[1].utc(y, self.dst));
         // Northern rules start before they end within a year; southern ones
         // end first (daylight time spans the new year).
-        if (a <= t && t < b) || (b < a && !(b <= t && t < a)) {
+        if (a <= t && t < b) || (b < a && (t < b || a <= t)) {
             self.dst
         } else {
             self.std
@@ -162,9 +165,10 @@ impl When {
     /// The UTC time of this change in year `y`, its time of day being local
     /// time at offset `off`.
     fn utc(&self, y: i64, off: i32) -> i64 {
+        let n = self.n as u32;
         let day = if self.kind == b'M' {
-            let first = days_from_civil(y, self.n, 1);
-            let next = days_from_civil(y + (self.n == 12) as i64, self.n % 12 + 1, 1);
+            let first = days_from_civil(y, n, 1);
+            let next = days_from_civil(y + (n == 12) as i64, n % 12 + 1, 1);
             // Week 5 means the last such day: step back while past the month.
             let mut d = first + (self.wday as i64 - first - 4).rem_euclid(7) + 7 * (self.week as i64 - 1);
             while d >= next {
@@ -174,8 +178,8 @@ impl When {
         } else {
             let jan1 = days_from_civil(y, 1, 1);
             let j = self.kind == b'J';
-            let skip = j && self.n >= 60 && days_from_civil(y, 3, 1) - jan1 == 60;
-            jan1 + self.n as i64 - j as i64 + skip as i64
+            let skip = j && n >= 60 && days_from_civil(y, 3, 1) - jan1 == 60;
+            jan1 + n as i64 - j as i64 + skip as i64
         };
         day * 86400 + (self.secs - off) as i64
     }
@@ -258,8 +262,8 @@ impl Scan<'_> {
         }
     }
 
-    /// `,Jn[/time]`, `,n[/time]` or `,Mm.w.d[/time]`; None when absent or
-    /// out of range.
+    /// `Jn[/time]`, `n[/time]` or `Mm.w.d[/time]` after a comma; None when
+    /// absent or out of range.
     fn date(&mut self) -> Option<When> {
         if !self.eat(b',') {
             return None;
@@ -279,7 +283,7 @@ impl Scan<'_> {
             b'D' => n <= 365,
             _ => (1..=12).contains(&n) && (1..=5).contains(&week) && wday <= 6,
         };
-        ok.then_some(When { kind, n, week, wday, secs })
+        ok.then_some(When { kind, n: n as u16, week: week as u8, wday: wday as u8, secs })
     }
 }
 
@@ -290,23 +294,43 @@ fn parse_rule(s: &[u8]) -> Rule {
     p.name();
     // POSIX offsets count west: `CET-1` is one hour east of UTC.
     let std = -p.hms();
-    let mut r = Rule { std, dst: std, dates: None };
+    let mut r = Rule { kind: 1, std, dst: std, dates: US };
     if p.name() {
         r.dst = if matches!(p.peek(), b'+' | b'-' | b'0'..=b'9') { -p.hms() } else { std + 3600 };
-        r.dates = if p.peek() == 0 { Some(US) } else { p.date().zip(p.date()).map(|(a, b)| [a, b]) };
+        r.kind = 2;
+        if p.peek() != 0 {
+            match (p.date(), p.date()) {
+                (Some(a), Some(b)) => r.dates = [a, b],
+                _ => r.kind = 1,
+            }
+        }
     }
     r
 }
 
-/// The six counts of a header (isut, isstd, leap, time, type, char) and the
-/// bytes after it; None unless it is a TZif header with sane counts.
-fn header(f: &[u8]) -> Option<([usize; 6], &[u8])> {
-    let (h, rest) = f.split_first_chunk::<44>()?;
-    let mut c = [0; 6];
-    for (v, b) in c.iter_mut().zip(h[20..].chunks_exact(4)) {
-        *v = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
+/// A cursor over a zoneinfo file.
+struct Bytes<'a>(&'a [u8]);
+
+impl<'a> Bytes<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (a, b) = self.0.split_at_checked(n)?;
+        self.0 = b;
+        Some(a)
     }
-    (h.starts_with(b"TZif") && c.iter().all(|&v| v < 1 << 16)).then_some((c, rest))
+
+    /// A header's six counts: isut, isstd, leap, time, type, char.
+    fn header(&mut self) -> Option<[usize; 6]> {
+        let h = self.take(44)?;
+        let mut c = [0; 6];
+        for (v, b) in c.iter_mut().zip(h[20..].chunks_exact(4)) {
+            *v = be32(b) as usize;
+        }
+        h.starts_with(b"TZif").then_some(c)
+    }
+}
+
+fn be32(b: &[u8]) -> u32 {
+    b.first_chunk().map_or(0, |b| u32::from_be_bytes(*b))
 }
 
 /// A zoneinfo file ([tzfile(5)], version 2 or later: every tzdata since
@@ -314,21 +338,22 @@ fn header(f: &[u8]) -> Option<([usize; 6], &[u8])> {
 /// the footer rule.
 ///
 /// [tzfile(5)]: https://man7.org/linux/man-pages/man5/tzfile.5.html
-fn parse_file(f: &[u8], from: i64) -> Option<Zone> {
+fn parse_file(z: &mut Zone, f: &[u8], from: i64) -> Option<()> {
+    let mut f = Bytes(f);
     // Skip the 32-bit part: the 64-bit one follows it.
-    let ([isut, isstd, leap, times, types, chars], rest) = header(f)?;
-    let v1 = times * 5 + types * 6 + chars + leap * 8 + isstd + isut;
-    let ([isut, isstd, leap, times, types, chars], rest) = header(rest.get(v1..)?)?;
-    let (at, rest) = rest.split_at_checked(times * 8)?;
-    let (idx, rest) = rest.split_at_checked(times)?;
-    let (info, rest) = rest.split_at_checked(types * 6)?;
-    let foot = rest.get(chars + leap * 12 + isstd + isut..)?;
-    let off = |i: u8| info.get(6 * i as usize..)?.first_chunk::<4>().map(|b| i32::from_be_bytes(*b));
+    let [isut, isstd, leap, times, types, chars] = f.header()?;
+    f.take(times * 5 + types * 6 + chars + leap * 8 + isstd + isut)?;
+    let [isut, isstd, leap, times, types, chars] = f.header()?;
+    let at = f.take(times * 8)?;
+    let idx = f.take(times)?;
+    let info = f.take(types * 6)?;
+    f.take(chars + leap * 12 + isstd + isut)?;
+    let off = |i: u8| info.get(6 * i as usize..).filter(|r| r.len() >= 6).map(|r| be32(r) as i32);
     // Type 0 holds before the first transition (RFC 8536); transitions at or
     // before `from` only decide the offset in force at `from`.
-    let mut z = Zone { base: off(0)?, ..Zone::utc() };
+    z.base = off(0)?;
     for (t, &i) in at.chunks_exact(8).zip(idx) {
-        let t = i64::from_be_bytes(t.try_into().ok()?);
+        let t = ((be32(t) as u64) << 32 | be32(&t[4..]) as u64) as i64;
         let o = off(i)?;
         if t <= from {
             z.base = o;
@@ -339,9 +364,12 @@ fn parse_file(f: &[u8], from: i64) -> Option<Zone> {
         }
     }
     // `\nRULE\n`; an empty rule means none.
-    let rule = foot.strip_prefix(b"\n").and_then(|r| r.split(|&c| c == b'\n').next()).filter(|r| !r.is_empty());
-    z.rule = rule.map(parse_rule);
-    Some(z)
+    let foot = f.0.get(1..).unwrap_or(&[]);
+    let rule = &foot[..foot.iter().position(|&c| c == b'\n').unwrap_or(0)];
+    if !rule.is_empty() {
+        z.rule = parse_rule(rule);
+    }
+    Some(())
 }
 
 #[cfg(test)]
