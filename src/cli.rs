@@ -72,7 +72,10 @@ pub fn daemon_of<'a>(cfg: &Config<'a>) -> Daemon<'a> {
     d
 }
 
-/// `dfork [OPTIONS] COMMAND...`: daemonize, then exec COMMAND.
+/// `dfork [OPTIONS] COMMAND...`: daemonize, then exec COMMAND. Kept out of
+/// line, with [`exec_with_env`]: the 8 KiB environment table must not grow the
+/// frame (and the resident stack) of the heartbeat daemon.
+#[inline(never)]
 fn exec(argv: Argv<'static>, cfg: &Config<'static>) -> u8 {
     let name = argv.get(cfg.command);
     if cfg.env_count > 0 && sys::count(sys::env()) + cfg.env_count > ENV_MAX {
@@ -91,7 +94,14 @@ fn exec(argv: Argv<'static>, cfg: &Config<'static>) -> u8 {
     if cfg.env_count == 0 {
         running.exec(argv.raw_from(cfg.command), sys::env())
     }
-    // Checked above: the inherited environment plus every -E fits.
+    exec_with_env(argv, cfg, running)
+}
+
+/// Exec COMMAND with the inherited environment plus every `-E`, built in a
+/// table on this function's own stack frame.
+#[inline(never)]
+fn exec_with_env(argv: Argv<'static>, cfg: &Config<'static>, running: crate::daemon::Running<'static>) -> ! {
+    // Checked by the caller: the inherited environment plus every -E fits.
     let mut env = EnvTable::from(sys::env()).unwrap_or_else(|| sys::abort());
     Config::new(argv)
         .parse(argv, &mut |kv| {

@@ -195,9 +195,12 @@ pub fn next_tick(elapsed_ms: u64, every_ms: u64, k: u64) -> u64 {
     (elapsed_ms / every_ms + 1).max(k + 1)
 }
 
+/// Milliseconds from `a` to `b` (0 if `b` is earlier). Both are monotonic
+/// readings of one run, so the seconds' difference is small even when the
+/// clock itself is huge (a time namespace may add 2^40 s): i64 suffices.
 fn ms_between(a: &Timespec, b: &Timespec) -> u64 {
-    let ns = (b.tv_sec as i128 - a.tv_sec as i128) * 1_000_000_000 + (b.tv_nsec as i128 - a.tv_nsec as i128);
-    (ns.max(0) / 1_000_000) as u64
+    let ms = b.tv_sec.wrapping_sub(a.tv_sec).saturating_mul(1000) + (b.tv_nsec as i64 - a.tv_nsec as i64) / 1_000_000;
+    ms.max(0) as u64
 }
 
 fn add_ms(t: &Timespec, ms: u64) -> Timespec {
