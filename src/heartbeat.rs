@@ -162,9 +162,16 @@ pub fn run(cfg: &Config<'_>, d: Daemon<'_>) -> u8 {
     ExitCode::Ok as u8
 }
 
-/// Write a line at `t0 + k × every` for k = 0, 1, 2, ... until SIGTERM/SIGINT.
+/// Write a line at once, then one at each `t0 + k × every` (k = 1, 2, ...)
+/// until SIGTERM/SIGINT. The origin `t0` is the monotonic instant 1 ms after
+/// the wall clock's last whole second: ticks of whole-second periods then
+/// fall just after a second boundary, so a late wake-up never moves a line
+/// into the next second, and lines of `--every 1` are exactly 1 s apart.
 fn tick_loop(log: &mut Log<'_>, zone: &Zone, every_ms: u64, format: Format) {
-    let t0 = sys::now(Clock::Monotonic);
+    let mono = sys::now(Clock::Monotonic);
+    let back = sys::now(Clock::Wall).tv_nsec as i64 - 1_000_000;
+    let ns = mono.tv_nsec as i64 - back;
+    let t0 = Timespec { tv_sec: mono.tv_sec + ns.div_euclid(1_000_000_000), tv_nsec: ns.rem_euclid(1_000_000_000) as _ };
     let mut k: u64 = 0;
     loop {
         log.check(HUP.swap(false, Ordering::Relaxed));

@@ -193,24 +193,25 @@ extern "C" {
     fn dfork_restore_rt();
 }
 
-/// Change the blocked-signal mask with [`sigprocmask(2)`]: `how` is SIG_BLOCK,
-/// SIG_UNBLOCK or SIG_SETMASK, applied to the set of `sigs`.
+/// Change the blocked-signal mask with [`rt_sigprocmask(2)`]: `how` is
+/// SIG_BLOCK, SIG_UNBLOCK or SIG_SETMASK, applied to the set of `sigs`. The
+/// raw call, as for [`set_action`]: a set is a bit mask of the kernel's size
+/// (64 signals, 128 on mips).
 ///
-/// [`sigprocmask(2)`]: https://man7.org/linux/man-pages/man2/sigprocmask.2.html
+/// [`rt_sigprocmask(2)`]: https://man7.org/linux/man-pages/man2/sigprocmask.2.html
 pub fn set_mask(how: c_int, sigs: &[c_int]) -> Result<(), Errno> {
-    // SAFETY: the set is initialised by sigemptyset before use; sigprocmask only
-    // reads it.
-    unsafe {
-        let mut set: libc::sigset_t = core::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        for &s in sigs {
-            libc::sigaddset(&mut set, s);
-        }
-        if libc::sigprocmask(how, &set, core::ptr::null_mut()) != 0 {
-            return Err(last_errno());
-        }
+    let mut set = [0u64; 2];
+    for &s in sigs {
+        let b = (s - 1) as usize;
+        set[b / 64 & 1] |= 1 << (b % 64);
     }
-    Ok(())
+    let setsize = (libc::SIGRTMAX() as usize + 1) / 8;
+    // SAFETY: the set is valid memory of at least `setsize` bytes, only read;
+    // no old set is asked for.
+    match unsafe { libc::syscall(libc::SYS_rt_sigprocmask, how, set.as_ptr(), core::ptr::null_mut::<u8>(), setsize) } {
+        0 => Ok(()),
+        _ => Err(last_errno()),
+    }
 }
 
 /// Close every descriptor from `first` to `last` with [`close_range(2)`]
