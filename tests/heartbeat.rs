@@ -35,7 +35,9 @@ fn epoch_lines_are_one_second_apart_and_match_the_clock() {
     for w in got.windows(2) {
         assert_eq!(w[1] - w[0], 1, "ticks on a one-second grid: {got:?}");
     }
-    assert!((epoch_now() - got.last().unwrap()).abs() <= 2, "{got:?}");
+    let last = *got.last().unwrap();
+    let now = epoch_now();
+    assert!(now - last <= 1 && now >= last, "the last line ({last}) is within 1 s of the clock ({now})");
     // One write of a whole line per tick: no torn or merged lines.
     assert!(std::fs::read_to_string(&log).unwrap().ends_with('\n'));
     eprintln!("heartbeat VmRSS: {} (pid {pid})", status(pid, "VmRSS"));
@@ -192,4 +194,168 @@ fn iso8601_matches_python_under_several_zones() {
         "iso8601",
         "import sys,time,datetime; time.tzset(); s=datetime.datetime.fromtimestamp(int(sys.argv[1])).astimezone().isoformat(); print(s[:-6]+'Z' if s.endswith('+00:00') else s)",
     );
+}
+
+/// Epoch values of the lines of `p` (each must be a whole number).
+fn epochs(p: &Path) -> Vec<i64> {
+    lines(p).iter().map(|l| l.parse().unwrap_or_else(|_| panic!("torn line {l:?}"))).collect()
+}
+
+#[test]
+fn no_burst_after_sigstop_and_sigcont() {
+    let t = Test::new("hb-stop");
+    let log = t.path("log");
+    let (pid, _) = start_hb(&t, &log, &["--every", "1", "--format", "epoch"], "UTC");
+    assert!(wait_for(10, || lines(&log).len() >= 2));
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    std::thread::sleep(std::time::Duration::from_millis(3500)); // three ticks missed: no test timing depends on it
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    let n = lines(&log).len();
+    assert!(wait_for(15, || lines(&log).len() >= n + 2), "ticks go on after SIGCONT");
+    // Catching up would write the missed ticks at once: lines of the same second.
+    let got = epochs(&log);
+    assert!(got.windows(2).all(|w| w[1] > w[0]), "one line per second at most, no burst: {got:?}");
+    assert!(got.windows(2).any(|w| w[1] - w[0] >= 3), "the stop left a gap: {got:?}");
+}
+
+/// The absolute deadlines of the `clock_nanosleep` calls in an strace log,
+/// each with whether the call was interrupted (injected EINTR).
+fn deadlines(trace: &str) -> Vec<(i128, bool)> {
+    trace
+        .lines()
+        .filter(|l| l.contains("clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, {tv_sec="))
+        .filter(|l| l.contains(") = "))
+        .map(|l| {
+            let num = |key: &str| -> i128 {
+                let rest = &l[l.find(key).unwrap() + key.len()..];
+                rest[..rest.find(|c: char| !c.is_ascii_digit()).unwrap()].parse().unwrap()
+            };
+            (num("tv_sec=") * 1_000_000_000 + num("tv_nsec="), l.contains("EINTR"))
+        })
+        .collect()
+}
+
+#[test]
+fn injected_eintr_never_moves_the_grid() {
+    if !have("strace", "injected_eintr_never_moves_the_grid") {
+        return;
+    }
+    let t = Test::new("hb-eintr");
+    let log = t.path("log");
+    let trace = t.path("trace");
+    // Every second clock_nanosleep fails with EINTR (no real signal): 600+
+    // ticks of 10 ms, in the foreground under strace.
+    let (mut child, pid) = t.spawn_wrapped(
+        std::process::Command::new("strace")
+            .args(["-f", "-qq", "-e", "trace=clock_nanosleep", "-e", "inject=clock_nanosleep:error=EINTR:when=2+2", "-o"])
+            .arg(&trace)
+            .args([bin(), "-f", "--heartbeat"])
+            .arg(&log)
+            .args(["--every", "0.01", "--format", "epoch"]),
+    );
+    let done = wait_for(120, || deadlines(&std::fs::read_to_string(&trace).unwrap_or_default()).len() >= 1300);
+    kill_and_reap(pid);
+    child.wait().ok();
+    assert!(done, "600 ticks under strace within two minutes");
+    let d = deadlines(&std::fs::read_to_string(&trace).unwrap());
+    let first = d[0].0;
+    let mut ticks = std::collections::BTreeSet::new();
+    for (i, &(at, intr)) in d.iter().enumerate() {
+        // Every deadline is t0 + k x 10 ms, exactly: no drift, ever.
+        assert_eq!((at - first) % 10_000_000, 0, "deadline {i} off the grid: {at} vs {first}");
+        // An interrupted sleep is resumed to the same deadline.
+        if intr {
+            if let Some(next) = d.get(i + 1) {
+                assert_eq!(next.0, at, "an interrupted sleep resumes the same deadline ({i})");
+            }
+        }
+        ticks.insert(at);
+    }
+    assert!(d.iter().filter(|x| x.1).count() >= 600, "EINTR was injected");
+    assert!(ticks.len() >= 600, "{} ticks", ticks.len());
+    // A line per tick, none torn.
+    assert!(epochs(&log).len() >= 600);
+}
+
+#[test]
+fn huge_monotonic_clock_in_a_time_namespace() {
+    let name = "huge_monotonic_clock_in_a_time_namespace";
+    if !root(name) || !have("unshare", name) {
+        return;
+    }
+    let t = Test::new("hb-timens");
+    let log = t.path("log");
+    // 2^32 s of uptime: about as far as the kernel lets a time namespace go.
+    let (mut child, pid) = t.spawn_wrapped(
+        std::process::Command::new("unshare")
+            .args(["-T", "--monotonic", "4294967296", "--fork", bin(), "-f", "--heartbeat"])
+            .arg(&log)
+            .args(["--every", "0.1", "--format", "epoch"]),
+    );
+    let ok = wait_for(20, || lines(&log).len() >= 5);
+    let got = epochs(&log);
+    kill_and_reap(pid);
+    child.wait().ok();
+    assert!(ok, "ticks go on with a monotonic clock near 2^32 s: {got:?}");
+    assert!((epoch_now() - got.last().unwrap()).abs() <= 1, "{got:?}");
+    assert!(got.windows(2).all(|w| w[1] - w[0] <= 1), "{got:?}");
+}
+
+fn set_nofile(pid: i32, n: u64) {
+    let lim = libc::rlimit { rlim_cur: n, rlim_max: 4096 };
+    let r = unsafe { libc::prlimit(pid, libc::RLIMIT_NOFILE, &lim, std::ptr::null_mut()) };
+    assert_eq!(r, 0, "prlimit: {}", std::io::Error::last_os_error());
+}
+
+#[test]
+fn emfile_on_reopen_keeps_the_old_log_and_retries() {
+    let t = Test::new("hb-emfile");
+    let log = t.path("log");
+    let (pid, _) = start_hb(&t, &log, &["--every", "0.1", "--format", "epoch"], "UTC");
+    // No descriptor number left: the limit is the lowest free one.
+    let held: Vec<i32> = fds(pid).iter().map(|f| f.0).collect();
+    let lowest_free = (0..).find(|n| !held.contains(n)).unwrap();
+    set_nofile(pid, lowest_free as u64);
+    let rotated = t.path("log.1");
+    std::fs::rename(&log, &rotated).unwrap();
+    let n = lines(&rotated).len();
+    assert!(wait_for(10, || lines(&rotated).len() >= n + 3), "the old descriptor keeps the lines");
+    assert!(!log.exists() && alive(pid), "no reopen possible, still alive");
+    set_nofile(pid, 1024);
+    assert!(wait_for(10, || lines(&log).len() >= 2), "reopened once descriptors are available");
+}
+
+#[test]
+fn file_size_limit_drops_lines_not_the_daemon() {
+    use std::os::unix::process::CommandExt;
+    let t = Test::new("hb-fsize");
+    let log = t.path("log");
+    let pidfile = t.path("hb.pid");
+    let mut cmd = dfork(["-p".as_ref(), pidfile.as_os_str(), "--heartbeat".as_ref(), log.as_os_str()]);
+    cmd.args(["--every", "0.05", "--format", "epoch"]);
+    // 100 bytes: nine lines of 11 bytes, then a line that is cut after one byte.
+    unsafe {
+        cmd.pre_exec(|| {
+            let lim = libc::rlimit { rlim_cur: 100, rlim_max: 100 };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &lim);
+            Ok(())
+        });
+    }
+    let out = t.run(&mut cmd);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let pid = daemon_pid(&out);
+    assert!(wait_for(10, || std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0) == 100), "the log fills to the limit");
+    std::thread::sleep(std::time::Duration::from_millis(300)); // several ticks at the limit: EFBIG, not SIGXFSZ
+    assert!(alive(pid), "SIGXFSZ did not kill the daemon");
+    let full = std::fs::read(&log).unwrap();
+    assert_eq!(full.len(), 100);
+    // copytruncate: the rest of the cut line comes first, then whole lines.
+    std::fs::OpenOptions::new().write(true).open(&log).unwrap().set_len(0).unwrap();
+    assert!(wait_for(10, || lines(&log).len() >= 3), "lines resume");
+    let mut both = full.clone();
+    both.extend(std::fs::read(&log).unwrap());
+    let text = String::from_utf8(both).unwrap();
+    for l in text.lines() {
+        assert!(l.len() == 10 && l.parse::<i64>().is_ok(), "old + new content are whole lines: {l:?}");
+    }
 }

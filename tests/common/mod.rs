@@ -142,6 +142,33 @@ pub fn kill_and_reap(pid: i32) {
     }
 }
 
+/// The children of `pid` (from `/proc/PID/task/*/children`).
+pub fn children(pid: i32) -> Vec<i32> {
+    let mut out = vec![];
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).into_iter().flatten().flatten() {
+        let s = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        out.extend(s.split_whitespace().filter_map(|p| p.parse::<i32>().ok()));
+    }
+    out
+}
+
+impl Test {
+    /// Spawn a wrapper (strace, unshare --fork) whose one child is the real
+    /// process; track both, and return (wrapper, child) once the child exists.
+    pub fn spawn_wrapped(&self, cmd: &mut Command) -> (std::process::Child, i32) {
+        let child = cmd.stdin(Stdio::null()).spawn().expect("spawn wrapper");
+        let wrapper = self.track(child.id() as i32);
+        let mut inner = 0;
+        assert!(wait_for(10, || {
+            inner = children(wrapper).first().copied().unwrap_or(0);
+            inner > 0
+        }), "the wrapper started its child");
+        // Killed first at the end: a killed strace or unshare leaves it running.
+        self.pids.borrow_mut().insert(0, inner);
+        (child, inner)
+    }
+}
+
 /// Whether `pid` exists and is not a zombie.
 pub fn alive(pid: i32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
