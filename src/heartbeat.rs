@@ -15,7 +15,7 @@ use crate::daemon::{open_append, Daemon};
 use crate::error::{Error, ExitCode, Stage, Text};
 use crate::{fds, sys};
 use crate::timefmt::{self, Buf};
-use crate::tz::Zone;
+use crate::tz::{Local, Zone};
 use core::ffi::{c_int, CStr};
 use core::sync::atomic::{AtomicBool, Ordering};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -168,6 +168,7 @@ pub fn run(cfg: &Config<'_>, d: Daemon<'_>) -> u8 {
 /// fall just after a second boundary, so a late wake-up never moves a line
 /// into the next second, and lines of `--every 1` are exactly 1 s apart.
 fn tick_loop(log: &mut Log<'_>, zone: &Zone, every_ms: u64, format: Format) {
+    let mut local = Local::new(zone);
     let mono = sys::now(Clock::Monotonic);
     let back = sys::now(Clock::Wall).tv_nsec as i64 - 1_000_000;
     let ns = mono.tv_nsec as i64 - back;
@@ -176,7 +177,7 @@ fn tick_loop(log: &mut Log<'_>, zone: &Zone, every_ms: u64, format: Format) {
     loop {
         log.check(HUP.swap(false, Ordering::Relaxed));
         let mut line = Buf::new();
-        stamp(&mut line, zone, sys::now(Clock::Wall).tv_sec, format);
+        stamp(&mut line, &mut local, sys::now(Clock::Wall).tv_sec, format);
         line.push(b"\n");
         log.write(line.as_bytes());
         // The next tick on the grid that is still ahead: after SIGSTOP or a
@@ -217,8 +218,8 @@ fn add_ms(t: &Timespec, ms: u64) -> Timespec {
 }
 
 /// The timestamp of one line.
-fn stamp(out: &mut Buf, zone: &Zone, secs: i64, format: Format) {
-    match (format, zone.local(secs)) {
+fn stamp(out: &mut Buf, local: &mut Local<'_>, secs: i64, format: Format) {
+    match (format, local.at(secs)) {
         (Format::Ctime, Some(tm)) => timefmt::ctime(&tm, out),
         (Format::Iso8601, Some(tm)) => timefmt::iso8601(&tm, out),
         _ => out.int(secs),

@@ -227,12 +227,14 @@ pub fn close_range(first: u32, last: u32) -> Result<(), Errno> {
     }
 }
 
-/// Close one raw descriptor, ignoring the result ([`close(2)`]).
+/// Close one raw descriptor, ignoring the result ([`close(2)`]). The raw
+/// call: musl's `close` is a thread-cancellation point, machinery dfork (one
+/// thread) does not need.
 ///
 /// [`close(2)`]: https://man7.org/linux/man-pages/man2/close.2.html
 pub fn close(fd: c_int) {
     // SAFETY: used only on descriptors the caller does not own through an OwnedFd.
-    unsafe { libc::close(fd) };
+    unsafe { libc::syscall(libc::SYS_close, fd) };
 }
 
 /// The program's arguments as the C runtime hands them to `main`: `argc`

@@ -6,7 +6,7 @@
 //! can never panic here.
 
 /// A broken-down local time, as [`crate::tz::Zone::local`] gives it.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub struct Tm {
     /// The year (e.g. 2026).
     pub year: i64,

@@ -112,52 +112,93 @@ impl Zone {
 
     /// The UTC offset in seconds (east positive) at `t`.
     pub fn offset(&self, t: i64) -> i32 {
+        self.span(t).0
+    }
+
+    /// The offset at `t`, and the first time after `t` at which it may change.
+    fn span(&self, t: i64) -> (i32, i64) {
         let i = self.at[..self.n].iter().take_while(|&&a| a <= t).count();
-        match i {
-            _ if i == self.n && self.rule.kind > 0 => self.rule.offset(t),
+        let off = match i {
+            _ if i == self.n && self.rule.kind > 0 => return self.rule.span(t),
             0 => self.base,
             _ => self.off[i - 1],
-        }
+        };
+        (off, self.at[..self.n].get(i).copied().unwrap_or(i64::MAX))
     }
 
     /// The broken-down local time of `t` (seconds since the epoch), None for
     /// times so far off (beyond a hundred million years) that no line needs them.
     pub fn local(&self, t: i64) -> Option<Tm> {
+        Local::new(self).at(t)
+    }
+}
+
+/// Local time for a clock read again and again, as the heartbeat's is: it
+/// keeps the local date and the span of UTC time over which both it and the
+/// offset hold, so a tick inside the span costs a subtraction and the split
+/// into hours, minutes and seconds. The calendar and the zone's rules are
+/// worked out again once a local day, and at each change of offset.
+pub struct Local<'z> {
+    zone: &'z Zone,
+    /// The date, weekday and offset (hours, minutes and seconds unused).
+    day: Tm,
+    /// The UTC time of the day's local midnight, at that offset.
+    midnight: i64,
+    /// `day` holds for UTC times in `[from, until)`.
+    from: i64,
+    until: i64,
+}
+
+impl<'z> Local<'z> {
+    /// Nothing kept yet.
+    pub fn new(zone: &'z Zone) -> Self {
+        Local { zone, day: Tm::default(), midnight: 0, from: 0, until: 0 }
+    }
+
+    /// The broken-down local time of `t`, None beyond a hundred million years.
+    pub fn at(&mut self, t: i64) -> Option<Tm> {
+        if t < self.from || t >= self.until {
+            self.fill(t)?;
+        }
+        let s = (t - self.midnight) as u32;
+        Some(Tm { hour: (s / 3600) as u8, min: (s / 60 % 60) as u8, sec: (s % 60) as u8, ..self.day })
+    }
+
+    fn fill(&mut self, t: i64) -> Option<()> {
         if t.unsigned_abs() > 1 << 51 {
             return None;
         }
-        let off = self.offset(t);
-        let l = t + off as i64;
-        let days = l.div_euclid(86400);
-        let s = l.rem_euclid(86400) as u32;
+        let (off, next) = self.zone.span(t);
+        let days = (t + off as i64).div_euclid(86400);
         let (year, mon, mday) = civil(days);
-        Some(Tm {
-            year,
-            mon: mon as u8 - 1,
-            mday: mday as u8,
-            hour: (s / 3600) as u8,
-            min: (s / 60 % 60) as u8,
-            sec: (s % 60) as u8,
-            wday: (days + 4).rem_euclid(7) as u8,
-            gmtoff: off,
-        })
+        let wday = (days + 4).rem_euclid(7) as u8;
+        self.day = Tm { year, mon: mon as u8 - 1, mday: mday as u8, wday, gmtoff: off, ..Tm::default() };
+        self.midnight = days * 86400 - off as i64;
+        (self.from, self.until) = (t, next.min(self.midnight + 86400));
+        Some(())
     }
 }
 
 impl Rule {
-    fn offset(&self, t: i64) -> i32 {
+    /// The offset at `t`, and the first of this year's two changes after it
+    /// ([`Local`] works the date out again every local day, so a new year
+    /// brings the next year's changes).
+    fn span(&self, t: i64) -> (i32, i64) {
         if self.kind < 2 {
-            return self.std;
+            return (self.std, i64::MAX);
         }
         let (y, _, _) = civil((t + self.std as i64).div_euclid(86400));
         let (a, b) = (self.dates[0].utc(y, self.std), self.dates[1].utc(y, self.dst));
+        let mut next = i64::MAX;
+        for c in [a, b] {
+            if c > t && c < next {
+                next = c;
+            }
+        }
         // Northern rules start before they end within a year; southern ones
         // end first (daylight time spans the new year).
-        if (a <= t && t < b) || (b < a && (t < b || a <= t)) {
-            self.dst
-        } else {
-            self.std
-        }
+        let dst = (a <= t && t < b) || (b < a && (t < b || a <= t));
+        (if dst { self.dst } else { self.std }, next)
     }
 }
 
@@ -423,6 +464,30 @@ mod tests {
         assert_eq!(at("X-2Y,M", 0), 7200);
         assert_eq!(at(":", 0), 0);
         assert_eq!(at("/nonexistent/zone", 0), 0);
+    }
+
+    /// A [`Local`] walked through time agrees, second by second, with a
+    /// fresh computation: across DST changes (both hemispheres, a zoneinfo
+    /// table and its footer rule), local midnights, and a new year, and when
+    /// the clock is set back.
+    #[test]
+    fn cached_local_time_is_never_stale() {
+        let zones: [&CStr; 5] = [c"CET-1CEST,M3.5.0,M10.5.0/3", c"AEST-10AEDT,M10.1.0,M4.1.0/3", c"Europe/Berlin", c"America/St_Johns", c"<+0545>-5:45"];
+        // Around Europe's 2026 spring change, its autumn change, and the 2026/2027 new year.
+        let starts = [1_774_738_800, 1_792_882_800, 1_798_750_800, 1_775_343_600];
+        for tz in zones {
+            let z = Zone::load(Some(tz), 1_700_000_000);
+            let mut cached = Local::new(&z);
+            for &t0 in &starts {
+                for t in (t0..t0 + 6 * 3600).chain((t0 - 7200..t0).rev()) {
+                    assert_eq!(cached.at(t), z.local(t), "TZ={tz:?} t={t}");
+                }
+            }
+            // Daily refills over a year keep up with every date and change.
+            for t in (1_767_225_600..1_798_761_600).step_by(997) {
+                assert_eq!(cached.at(t), z.local(t), "TZ={tz:?} t={t}");
+            }
+        }
     }
 
     #[test]
