@@ -44,17 +44,19 @@ fn epoch_lines_are_one_second_apart_and_match_the_clock() {
 }
 
 #[test]
-fn sigterm_removes_the_pidfile_and_exits_zero() {
-    let t = Test::new("hb-term");
-    let log = t.path("log");
-    let (pid, pidfile) = start_hb(&t, &log, &["--every", "1"], "UTC");
-    unsafe { libc::kill(pid, libc::SIGTERM) };
-    assert!(wait_for(5, || !alive(pid)), "exits within the deadline");
-    let mut st = 0;
-    assert_eq!(unsafe { libc::waitpid(pid, &mut st, 0) }, pid);
-    assert!(libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0, "status {st:#x}");
-    assert!(!pidfile.exists(), "pidfile removed");
-    assert!(std::fs::read_to_string(&log).unwrap().ends_with('\n'), "no partial line");
+fn sigterm_and_sigint_remove_the_pidfile_and_exit_zero() {
+    for sig in [libc::SIGTERM, libc::SIGINT] {
+        let t = Test::new("hb-term");
+        let log = t.path("log");
+        let (pid, pidfile) = start_hb(&t, &log, &["--every", "1"], "UTC");
+        unsafe { libc::kill(pid, sig) };
+        assert!(wait_for(5, || !alive(pid)), "exits on signal {sig}");
+        let mut st = 0;
+        assert_eq!(unsafe { libc::waitpid(pid, &mut st, 0) }, pid);
+        assert!(libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0, "signal {sig}: status {st:#x}");
+        assert!(!pidfile.exists(), "pidfile removed after signal {sig}");
+        assert!(std::fs::read_to_string(&log).unwrap().ends_with('\n'), "no partial line");
+    }
 }
 
 #[test]
@@ -154,10 +156,25 @@ fn full_disk_drops_lines_and_resumes() {
     child.wait().ok();
 }
 
+/// What Python prints with `py` (which formats `sys.argv[1]`) for each
+/// second from `before` to `after`, under `tz`.
+fn python_says(py: &str, tz: &str, before: i64, after: i64) -> Vec<String> {
+    (before..=after)
+        .map(|s| {
+            let o = std::process::Command::new("python3").arg("-c").arg(py).arg(s.to_string()).env("TZ", tz).output().unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            String::from_utf8(o.stdout).unwrap().trim_end().to_string()
+        })
+        .collect()
+}
+
+const PY_CTIME: &str = "import sys,time; time.tzset(); print(time.ctime(int(sys.argv[1])))";
+const PY_ISO: &str = "import sys,time,datetime; time.tzset(); s=datetime.datetime.fromtimestamp(int(sys.argv[1])).astimezone().isoformat(); print(s[:-6]+'Z' if s.endswith('+00:00') else s)";
+
 /// The first line's timestamp must be what Python prints for one of the
 /// seconds the launch spanned, under the same TZ.
 fn compare_with_python(format: &str, py: &str) {
-    let zones = ["UTC", "Europe/Berlin", "America/St_Johns", "CET-1CEST,M3.5.0,M10.5.0/3", "Asia/Kolkata"];
+    let zones = ["UTC", "Europe/Berlin", "America/St_Johns", "CET-1CEST,M3.5.0,M10.5.0/3", "Asia/Kolkata", ":/usr/share/zoneinfo/Asia/Kolkata"];
     for tz in zones {
         let t = Test::new("hb-python");
         let log = t.path("log");
@@ -166,14 +183,53 @@ fn compare_with_python(format: &str, py: &str) {
         let after = epoch_now();
         let line = lines(&log)[0].clone();
         kill_and_reap(pid);
-        let expected: Vec<String> = (before..=after)
-            .map(|s| {
-                let o = std::process::Command::new("python3").arg("-c").arg(py).arg(s.to_string()).env("TZ", tz).output().unwrap();
-                assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-                String::from_utf8(o.stdout).unwrap().trim_end().to_string()
-            })
-            .collect();
+        let expected = python_says(py, tz, before, after);
         assert!(expected.contains(&line), "TZ={tz}: dfork wrote {line:?}, Python says one of {expected:?}");
+    }
+}
+
+#[test]
+fn etc_localtime_when_tz_is_unset_and_a_root_without_zoneinfo() {
+    let name = "etc_localtime_when_tz_is_unset_and_a_root_without_zoneinfo";
+    if !root(name) || !have("unshare", name) || !have("python3", name) {
+        return;
+    }
+    let t = Test::new("hb-localtime");
+    // TZ unset: /etc/localtime, here Asia/Kolkata bind-mounted over it in a
+    // private mount namespace.
+    let log = t.path("log");
+    let script = format!(
+        "mount --bind /usr/share/zoneinfo/Asia/Kolkata /etc/localtime && exec env -u TZ {} -q --heartbeat {} --every 60 --format iso8601",
+        bin(),
+        log.display()
+    );
+    let before = epoch_now();
+    let out = std::process::Command::new("unshare").args(["-m", "--propagation", "private", "sh", "-c", &script]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(wait_for(10, || !lines(&log).is_empty()));
+    let after = epoch_now();
+    let pids = pids_with_arg(&log.display().to_string());
+    pids.iter().for_each(|&p| {
+        t.track(p);
+    });
+    let line = lines(&log)[0].clone();
+    let expected = python_says(PY_ISO, "Asia/Kolkata", before, after);
+    assert!(expected.contains(&line), "/etc/localtime: dfork wrote {line:?}, Python says one of {expected:?}");
+    // A root with nothing but dfork and /dev/null: a POSIX rule needs no file,
+    // a zone name that is not there means UTC, and chdir / changes nothing.
+    let root = empty_root(&t);
+    for (tz, want) in [("CET-1CEST,M3.5.0,M10.5.0/3", "CET-1CEST,M3.5.0,M10.5.0/3"), ("Europe/Berlin", "UTC")] {
+        let before = epoch_now();
+        let out = t.run(chrooted(&root, &["-p", "/hb.pid", "--heartbeat", "/hb.log", "--every", "60", "--format", "iso8601"]).env("TZ", tz));
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let log = root.join("hb.log");
+        assert!(wait_for(10, || !lines(&log).is_empty()));
+        let after = epoch_now();
+        let line = lines(&log)[0].clone();
+        kill_and_reap(daemon_pid(&out));
+        std::fs::remove_file(&log).unwrap();
+        let expected = python_says(PY_ISO, want, before, after);
+        assert!(expected.contains(&line), "empty root, TZ={tz}: dfork wrote {line:?}, Python ({want}) says one of {expected:?}");
     }
 }
 
@@ -182,7 +238,7 @@ fn ctime_matches_python_under_several_zones() {
     if !have("python3", "ctime_matches_python_under_several_zones") {
         return;
     }
-    compare_with_python("ctime", "import sys,time; time.tzset(); print(time.ctime(int(sys.argv[1])))");
+    compare_with_python("ctime", PY_CTIME);
 }
 
 #[test]
@@ -190,10 +246,7 @@ fn iso8601_matches_python_under_several_zones() {
     if !have("python3", "iso8601_matches_python_under_several_zones") {
         return;
     }
-    compare_with_python(
-        "iso8601",
-        "import sys,time,datetime; time.tzset(); s=datetime.datetime.fromtimestamp(int(sys.argv[1])).astimezone().isoformat(); print(s[:-6]+'Z' if s.endswith('+00:00') else s)",
-    );
+    compare_with_python("iso8601", PY_ISO);
 }
 
 /// Epoch values of the lines of `p` (each must be a whole number).
