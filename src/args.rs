@@ -20,6 +20,38 @@ pub enum Mode {
     Help,
     /// Print the version.
     Version,
+    /// `--stop`: signal the daemon of a pidfile and wait for it to exit.
+    #[cfg(feature = "control")]
+    Stop,
+    /// `--status`: say whether the daemon of a pidfile runs (LSB codes).
+    #[cfg(feature = "control")]
+    Status,
+}
+
+/// `--stop`'s schedule, as start-stop-daemon's `--retry` spells it: signals
+/// to send and times to wait, in order, optionally repeating from a point
+/// (`forever`). A step is a signal number as a negative value, or a wait in
+/// milliseconds as a positive one.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Schedule {
+    /// The steps; `len` of them are used.
+    pub steps: [i32; SCHEDULE_MAX],
+    /// How many steps there are.
+    pub len: u8,
+    /// Where the schedule goes on after its last step (the step after
+    /// `forever`), or `len` when it ends there.
+    pub repeat: u8,
+}
+
+/// The most steps a schedule can have.
+pub const SCHEDULE_MAX: usize = 8;
+
+impl Schedule {
+    /// `SIG/wait/KILL/wait`: the default (`TERM/10/KILL/5`) and the form
+    /// `--retry N` stands for.
+    pub const fn simple(sig: i32, first_ms: i32, kill_ms: i32) -> Schedule {
+        Schedule { steps: [-sig, first_ms, -libc::SIGKILL, kill_ms, 0, 0, 0, 0], len: 4, repeat: 4 }
+    }
 }
 
 /// Timestamp format of the heartbeat line.
@@ -62,6 +94,18 @@ pub struct Config<'a> {
     pub every_ms: u64,
     /// `--format`.
     pub format: Format,
+    /// `--force`: act on a pidfile that the safety checks refuse.
+    #[cfg(feature = "control")]
+    pub force: bool,
+    /// `-u`: `USER[:GROUP]`, resolved by [`crate::ident`].
+    #[cfg(feature = "control")]
+    pub user: Option<&'a CStr>,
+    /// `-r`: the daemon's new root directory.
+    #[cfg(feature = "control")]
+    pub chroot: Option<&'a CStr>,
+    /// `--stop`'s schedule (`-s`, `-t`, `--retry`).
+    #[cfg(feature = "control")]
+    pub schedule: Schedule,
 }
 
 /// A usage error: `dfork: <what> '<arg>': <why>`, exit code 2.
@@ -99,14 +143,52 @@ pub enum Problem {
     NoCommand,
     /// `--every`/`--format` without `--heartbeat`.
     HeartbeatOnly,
+    /// `-s` not a signal.
+    BadSignal,
+    /// `--retry` not a schedule.
+    BadRetry,
+    /// `-t` out of range.
+    BadTimeout,
+    /// `--stop`/`--status` without `-p`.
+    NeedsPidfile,
+    /// `-s`/`-t`/`--retry` without `--stop`.
+    StopOnly,
+    /// `-u` not `USER[:GROUP]`.
+    BadUser,
 }
 
-/// `what` and `why` of each [`Problem`], each ended by a NUL.
-const PROBLEMS: &[u8] = b"unknown option\0see dfork --help\0option\0takes no value\0option\0needs a value\0\
+
+macro_rules! base_problems {
+    () => {
+        "unknown option\0see dfork --help\0option\0takes no value\0option\0needs a value\0\
 empty argument\0files and directories must not be empty\0--env\0expected NAME=VALUE\0\
 --every\0expected seconds from 0.001 to 86400\0--format\0expected ctime, iso8601 or epoch\0\
 --umask\0expected an octal mode from 0 to 0777\0unexpected argument\0--heartbeat runs no command\0\
-no command\0see dfork --help\0--every and --format\0only go with --heartbeat\0";
+no command\0see dfork --help\0--every and --format\0only go with --heartbeat\0"
+    };
+}
+#[cfg(feature = "control")]
+macro_rules! problems {
+    () => {
+        concat!(
+            base_problems!(),
+            "--signal\0expected a signal name or number (TERM, SIGHUP, usr1, 9)\0\
+--retry\0expected a schedule like TERM/30/KILL/5, or seconds\0\
+--timeout\0expected seconds from 0.001 to 86400\0--stop and --status\0need -p FILE\0\
+--signal, --timeout and --retry\0only go with --stop\0\
+--user\0expected USER[:GROUP], names or numbers below 4294967295\0"
+        )
+    };
+}
+#[cfg(not(feature = "control"))]
+macro_rules! problems {
+    () => {
+        base_problems!()
+    };
+}
+/// `what` and `why` of each [`Problem`], each ended by a NUL (those of the
+/// `control` feature only in builds that have it).
+const PROBLEMS: &[u8] = problems!().as_bytes();
 
 impl Usage<'_> {
     /// Print `dfork: <what> '<arg>': <why>` on stderr.
@@ -142,6 +224,22 @@ enum Opt {
     Heartbeat,
     Every,
     Format,
+    #[cfg(feature = "control")]
+    Stop,
+    #[cfg(feature = "control")]
+    Status,
+    #[cfg(feature = "control")]
+    Signal,
+    #[cfg(feature = "control")]
+    Timeout,
+    #[cfg(feature = "control")]
+    Retry,
+    #[cfg(feature = "control")]
+    Force,
+    #[cfg(feature = "control")]
+    User,
+    #[cfg(feature = "control")]
+    Chroot,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -178,6 +276,26 @@ const SPECS: &[Spec] = &[
     spec(0, b"every", Takes::Value, Opt::Every),
     spec(0, b"format", Takes::Value, Opt::Format),
 ];
+
+/// The options of the `control` feature.
+#[cfg(feature = "control")]
+const CONTROL: &[Spec] = &[
+    spec(0, b"stop", Takes::Nothing, Opt::Stop),
+    spec(0, b"status", Takes::Nothing, Opt::Status),
+    spec(b's', b"signal", Takes::Value, Opt::Signal),
+    spec(b't', b"timeout", Takes::Value, Opt::Timeout),
+    spec(0, b"retry", Takes::Value, Opt::Retry),
+    spec(0, b"force", Takes::Nothing, Opt::Force),
+    spec(b'u', b"user", Takes::Value, Opt::User),
+    spec(b'r', b"chroot", Takes::Value, Opt::Chroot),
+];
+#[cfg(not(feature = "control"))]
+const CONTROL: &[Spec] = &[];
+
+/// Every option this build knows.
+fn specs() -> impl Iterator<Item = &'static Spec> {
+    SPECS.iter().chain(CONTROL)
+}
 
 /// One step of the scan.
 enum Item<'a> {
@@ -231,7 +349,7 @@ impl<'a> Scan<'a> {
             Some(k) => (&name[..k], Some(sys::cstr_tail(whole, 2 + k + 1))),
             None => (name, None),
         };
-        let Some(s) = SPECS.iter().find(|s| s.long == key) else {
+        let Some(s) = specs().find(|s| s.long == key) else {
             return usage(Problem::UnknownOption, Some(whole));
         };
         match (s.takes, inline) {
@@ -247,7 +365,7 @@ impl<'a> Scan<'a> {
         let c = b[self.j];
         self.j += 1;
         let at_end = self.j >= b.len();
-        let Some(s) = SPECS.iter().find(|s| s.short == c && c != 0) else {
+        let Some(s) = specs().find(|s| s.short == c && c != 0) else {
             self.skip_cluster();
             return usage(Problem::UnknownOption, Some(whole));
         };
@@ -305,6 +423,14 @@ impl<'a> Config<'a> {
             log: DEFAULT_LOG,
             every_ms: 10_000,
             format: Format::Ctime,
+            #[cfg(feature = "control")]
+            force: false,
+            #[cfg(feature = "control")]
+            user: None,
+            #[cfg(feature = "control")]
+            chroot: None,
+            #[cfg(feature = "control")]
+            schedule: Schedule::simple(libc::SIGTERM, 10_000, 5_000),
         }
     }
 
@@ -321,6 +447,9 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>, env: &mut dyn FnMut(&'a CS
     let mut format_set = false;
     let mut help = false;
     let mut version = false;
+    // -s, -t and --retry, combined into the schedule at the end.
+    #[cfg_attr(not(feature = "control"), allow(unused_mut))]
+    let (mut sig, mut timeout, mut retry): (Option<i32>, Option<i32>, Option<&CStr>) = (None, None, None);
     let mut scan = Scan::new(argv);
     while let Some(item) = scan.next() {
         let (opt, v) = match item? {
@@ -376,7 +505,35 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>, env: &mut dyn FnMut(&'a CS
                 };
                 format_set = true;
             }
+            #[cfg(feature = "control")]
+            Opt::Stop => c.mode = Mode::Stop,
+            #[cfg(feature = "control")]
+            Opt::Status => c.mode = Mode::Status,
+            #[cfg(feature = "control")]
+            Opt::Signal => sig = Some(parse_signal(val.to_bytes()).ok_or(Usage { problem: Problem::BadSignal, arg: Some(val) })?),
+            #[cfg(feature = "control")]
+            Opt::Timeout => {
+                let ms = parse_seconds(val, MAX_EVERY_MS).ok_or(Usage { problem: Problem::BadTimeout, arg: Some(val) })?;
+                timeout = Some(ms as i32);
+            }
+            #[cfg(feature = "control")]
+            Opt::Retry => retry = Some(val),
+            #[cfg(feature = "control")]
+            Opt::Force => c.force = true,
+            #[cfg(feature = "control")]
+            Opt::User => c.user = Some(nonempty(val)?),
+            #[cfg(feature = "control")]
+            Opt::Chroot => c.chroot = Some(nonempty(val)?),
         }
+    }
+    let stop_opts = sig.is_some() || timeout.is_some() || retry.is_some();
+    #[cfg(feature = "control")]
+    {
+        let sig = sig.unwrap_or(libc::SIGTERM);
+        c.schedule = match retry {
+            Some(r) => parse_schedule(r.to_bytes(), sig).ok_or(Usage { problem: Problem::BadRetry, arg: Some(r) })?,
+            None => Schedule::simple(sig, timeout.unwrap_or(10_000), 5_000),
+        };
     }
     let problem = match c.mode {
         _ if help => {
@@ -390,6 +547,11 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>, env: &mut dyn FnMut(&'a CS
         Mode::Heartbeat if c.command < argv.len() => Some(Problem::Unexpected),
         Mode::Exec if c.command >= argv.len() => Some(Problem::NoCommand),
         Mode::Exec if every_set || format_set => Some(Problem::HeartbeatOnly),
+        #[cfg(feature = "control")]
+        Mode::Stop | Mode::Status if c.pidfile.is_none() => Some(Problem::NeedsPidfile),
+        #[cfg(feature = "control")]
+        Mode::Stop => None,
+        _ if stop_opts => Some(Problem::StopOnly),
         _ => None,
     };
     match problem {
@@ -440,7 +602,10 @@ pub fn parse_umask(v: &CStr) -> Result<u32, Usage<'_>> {
 /// Positive decimal seconds with up to three decimals (`10`, `0.5`, `1.250`),
 /// as milliseconds, at most `max_ms`. No sign, no exponent, no spaces.
 pub fn parse_seconds(v: &CStr, max_ms: u64) -> Option<u64> {
-    let b = v.to_bytes();
+    seconds(v.to_bytes(), max_ms)
+}
+
+fn seconds(b: &[u8], max_ms: u64) -> Option<u64> {
     let (int, frac) = match b.iter().position(|&c| c == b'.') {
         Some(k) => (&b[..k], &b[k + 1..]),
         None => (b, &b""[..]),
@@ -463,6 +628,79 @@ pub fn parse_seconds(v: &CStr, max_ms: u64) -> Option<u64> {
 
 fn digit(d: u8) -> Option<u64> {
     d.is_ascii_digit().then(|| (d - b'0') as u64)
+}
+
+/// Signal names, without `SIG`, in the order of [`SIGNAL_NUMBERS`].
+const SIGNAL_NAMES: &[u8] = b"HUP\0INT\0QUIT\0ILL\0TRAP\0ABRT\0BUS\0FPE\0KILL\0USR1\0SEGV\0USR2\0PIPE\0ALRM\0TERM\0\
+CHLD\0CONT\0STOP\0TSTP\0TTIN\0TTOU\0URG\0XCPU\0XFSZ\0VTALRM\0PROF\0WINCH\0IO\0PWR\0SYS\0";
+
+/// Their numbers on this architecture (they differ on mips).
+const SIGNAL_NUMBERS: [i32; 30] = [
+    libc::SIGHUP, libc::SIGINT, libc::SIGQUIT, libc::SIGILL, libc::SIGTRAP, libc::SIGABRT, libc::SIGBUS,
+    libc::SIGFPE, libc::SIGKILL, libc::SIGUSR1, libc::SIGSEGV, libc::SIGUSR2, libc::SIGPIPE, libc::SIGALRM,
+    libc::SIGTERM, libc::SIGCHLD, libc::SIGCONT, libc::SIGSTOP, libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU,
+    libc::SIGURG, libc::SIGXCPU, libc::SIGXFSZ, libc::SIGVTALRM, libc::SIGPROF, libc::SIGWINCH, libc::SIGIO,
+    libc::SIGPWR, libc::SIGSYS,
+];
+
+/// A signal by name (`TERM`, `SIGTERM`, `term`) or number (`15`; 1 to
+/// 64, no sign, no leading zero).
+pub fn parse_signal(b: &[u8]) -> Option<i32> {
+    let mut up = [0u8; 10];
+    if b.is_empty() || b.len() > up.len() {
+        return None;
+    }
+    for (u, c) in up.iter_mut().zip(b) {
+        *u = c.to_ascii_uppercase();
+    }
+    let name = &up[..b.len()];
+    let name = name.strip_prefix(b"SIG").unwrap_or(name);
+    if let Some(n) = decimal(name) {
+        return (1..=64).contains(&n).then_some(n as i32);
+    }
+    let i = SIGNAL_NAMES.split(|&c| c == 0).position(|w| w == name)?;
+    SIGNAL_NUMBERS.get(i).copied()
+}
+
+/// Strict decimal digits: no sign, no leading zero (but `0` itself), at most
+/// `u32::MAX`.
+pub fn decimal(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || b.len() > 10 || (b[0] == b'0' && b.len() > 1) {
+        return None;
+    }
+    let mut v = 0u64;
+    for &d in b {
+        v = v * 10 + digit(d)?;
+    }
+    u32::try_from(v).ok()
+}
+
+/// start-stop-daemon's `--retry`: `N` (seconds; `SIG/N/KILL/N`, SIG being
+/// `-s`'s), or items separated by `/`: a signal (`TERM`, `-TERM`, `-15`), a
+/// wait in seconds (`30`, `0.5`), or `forever` (repeat what follows it). A
+/// schedule has at most [`SCHEDULE_MAX`] steps and at least one signal.
+pub fn parse_schedule(b: &[u8], sig: i32) -> Option<Schedule> {
+    if let Some(ms) = seconds(b, MAX_EVERY_MS) {
+        return Some(Schedule::simple(sig, ms as i32, ms as i32));
+    }
+    let mut s = Schedule { steps: [0; SCHEDULE_MAX], len: 0, repeat: u8::MAX };
+    for item in b.split(|&c| c == b'/') {
+        if item == b"forever" && s.repeat == u8::MAX {
+            s.repeat = s.len;
+            continue;
+        }
+        let step = match item.first() {
+            Some(b'0'..=b'9') => seconds(item, MAX_EVERY_MS)? as i32,
+            _ => -parse_signal(item.strip_prefix(b"-").unwrap_or(item))?,
+        };
+        *s.steps.get_mut(s.len as usize)? = step;
+        s.len += 1;
+    }
+    // `forever` must have something to repeat, with a signal in it.
+    let rest = &s.steps[s.repeat.min(s.len) as usize..s.len as usize];
+    let ok = s.steps[..s.len as usize].iter().any(|&x| x < 0) && (s.repeat == u8::MAX || rest.iter().any(|&x| x < 0));
+    s.repeat = s.repeat.min(s.len);
+    ok.then_some(s)
 }
 
 #[cfg(test)]
@@ -606,5 +844,56 @@ mod tests {
             assert_eq!(c.pidfile.unwrap().to_bytes(), b"/tmp/\xff\xfe.pid");
             assert_eq!(argv.get(c.command).to_bytes(), b"\xe9x\xff");
         });
+    }
+
+    #[cfg(feature = "control")]
+    #[test]
+    fn signals_by_name_or_number() {
+        for (v, n) in [(&b"TERM"[..], libc::SIGTERM), (b"SIGHUP", libc::SIGHUP), (b"usr1", libc::SIGUSR1), (b"sigKill", 9), (b"9", 9), (b"64", 64), (b"WINCH", libc::SIGWINCH)] {
+            assert_eq!(parse_signal(v), Some(n), "{:?}", v);
+        }
+        for bad in [&b""[..], b"0", b"65", b"09", b"-9", b"+9", b"SIG", b"TERMX", b"FOO", b"4294967296", b"SIGSIGTERM", b"\xff"] {
+            assert_eq!(parse_signal(bad), None, "{:?}", bad);
+        }
+    }
+
+    #[cfg(feature = "control")]
+    #[test]
+    fn schedules_as_start_stop_daemon_writes_them() {
+        let s = |b: &[u8]| parse_schedule(b, libc::SIGTERM);
+        assert_eq!(s(b"30"), Some(Schedule::simple(libc::SIGTERM, 30_000, 30_000)));
+        assert_eq!(parse_schedule(b"5", libc::SIGINT), Some(Schedule::simple(libc::SIGINT, 5000, 5000)));
+        let t = s(b"TERM/30/KILL/5").unwrap();
+        assert_eq!((&t.steps[..4], t.len, t.repeat), (&[-15, 30_000, -9, 5000][..], 4, 4));
+        let t = s(b"-HUP/0.5/forever/-9/1").unwrap();
+        assert_eq!((&t.steps[..4], t.len, t.repeat), (&[-libc::SIGHUP, 500, -9, 1000][..], 4, 2));
+        for bad in [&b""[..], b"/", b"30/", b"TERM//5", b"30/40", b"TERM/forever", b"TERM/forever/5", b"forever/forever/TERM", b"TERM/+5", b"TERM/1/2/3/4/5/6/7/8", b"TERM/86401", b"0"] {
+            assert_eq!(s(bad), None, "{:?}", bad);
+        }
+    }
+
+    #[cfg(feature = "control")]
+    #[test]
+    fn stop_and_status_options() {
+        with(&[b"--stop", b"-p", b"x.pid", b"-s", b"HUP", b"-t", b"2"], |_, r| {
+            let c = r.unwrap();
+            assert_eq!(c.mode, Mode::Stop);
+            assert_eq!(c.schedule, Schedule::simple(libc::SIGHUP, 2000, 5000));
+        });
+        with(&[b"--status", b"--pidfile=x.pid", b"--force"], |_, r| {
+            let c = r.unwrap();
+            assert_eq!((c.mode, c.force), (Mode::Status, true));
+        });
+        with(&[b"-u", b"nobody:nogroup", b"-r", b"/srv", b"cmd"], |_, r| {
+            let c = r.unwrap();
+            assert_eq!((c.user, c.chroot), (Some(c"nobody:nogroup"), Some(c"/srv")));
+        });
+        assert_eq!(problem(&[b"--stop"]).0, Problem::NeedsPidfile);
+        assert_eq!(problem(&[b"--status"]).0, Problem::NeedsPidfile);
+        assert_eq!(problem(&[b"--stop", b"-p", b"x", b"-s", b"NOPE"]).0, Problem::BadSignal);
+        assert_eq!(problem(&[b"--stop", b"-p", b"x", b"--retry", b"TERM/x"]).0, Problem::BadRetry);
+        assert_eq!(problem(&[b"--stop", b"-p", b"x", b"-t", b"0"]).0, Problem::BadTimeout);
+        assert_eq!(problem(&[b"-s", b"HUP", b"cmd"]).0, Problem::StopOnly);
+        assert_eq!(problem(&[b"--status", b"-p", b"x", b"-t", b"3"]).0, Problem::StopOnly);
     }
 }

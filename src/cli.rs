@@ -8,6 +8,13 @@ use crate::error::{Error, ExitCode, Stage, Text};
 use crate::out;
 use crate::out::Line;
 use crate::sys::{self, Argv, EnvTable, ENV_MAX};
+#[cfg(feature = "control")]
+use crate::ident::{Ident, Refused};
+
+/// Without the `control` feature there is no `-u`, so never an identity.
+#[cfg(not(feature = "control"))]
+#[derive(Debug)]
+pub enum Ident {}
 
 /// The usage text of `dfork --help`; the README's option and exit code tables
 /// say the same.
@@ -42,12 +49,26 @@ pub fn run(argv: Argv<'static>) -> u8 {
         u.print();
         return ExitCode::Usage as u8;
     }
+    #[cfg(feature = "control")]
+    let user = match cfg.mode {
+        Mode::Exec | Mode::Heartbeat => match resolve_user(&cfg) {
+            Ok(u) => u,
+            Err(code) => return code,
+        },
+        _ => None,
+    };
+    #[cfg(not(feature = "control"))]
+    let user: Option<Ident> = None;
     match cfg.mode {
         Mode::Help => Line::stdout().bytes(HELP).flush(),
         Mode::Version => Line::stdout().bytes(b"dfork ").bytes(env!("CARGO_PKG_VERSION").as_bytes()).end(),
-        Mode::Exec => return exec(argv, &cfg),
+        Mode::Exec => return exec(argv, &cfg, user.as_ref()),
+        #[cfg(feature = "control")]
+        Mode::Stop => return crate::control::run(&cfg, true),
+        #[cfg(feature = "control")]
+        Mode::Status => return crate::control::run(&cfg, false),
         #[cfg(feature = "heartbeat")]
-        Mode::Heartbeat => return crate::heartbeat::run(&cfg, daemon_of(&cfg)),
+        Mode::Heartbeat => return crate::heartbeat::run(&cfg, daemon_of(&cfg, user.as_ref())),
         #[cfg(not(feature = "heartbeat"))]
         Mode::Heartbeat => {
             out::usage(b"--heartbeat", None, b"not built into this binary (cargo feature heartbeat)");
@@ -57,8 +78,28 @@ pub fn run(argv: Argv<'static>) -> u8 {
     ExitCode::Ok as u8
 }
 
-/// The daemon options of a command line.
-pub fn daemon_of<'a>(cfg: &Config<'a>) -> Daemon<'a> {
+/// `-u USER[:GROUP]`, resolved before anything forks; the exit code of
+/// the error otherwise (2 for a malformed one, 125 for an unknown name or a
+/// caller who is not root).
+#[cfg(feature = "control")]
+fn resolve_user(cfg: &Config<'_>) -> Result<Option<Ident>, u8> {
+    let Some(spec) = cfg.user else { return Ok(None) };
+    match Ident::resolve(spec) {
+        Ok(u) => Ok(Some(u)),
+        Err(Refused::Syntax) => {
+            crate::args::Usage { problem: crate::args::Problem::BadUser, arg: Some(spec) }.print();
+            Err(ExitCode::Usage as u8)
+        }
+        Err(r) => {
+            r.error().print(Some(spec));
+            Err(ExitCode::Failed as u8)
+        }
+    }
+}
+
+
+/// The daemon options of a command line, and the identity `-u` resolved to.
+pub fn daemon_of<'a>(cfg: &Config<'a>, user: Option<&'a Ident>) -> Daemon<'a> {
     let mut d = Daemon::new().chdir(cfg.chdir).umask(cfg.umask).foreground(cfg.foreground).quiet(cfg.quiet);
     if let Some(p) = cfg.pidfile {
         d = d.pidfile(p);
@@ -69,21 +110,46 @@ pub fn daemon_of<'a>(cfg: &Config<'a>) -> Daemon<'a> {
     if let Some(p) = cfg.stderr {
         d = d.stderr(p);
     }
+    #[cfg(feature = "control")]
+    {
+        if let Some(u) = user {
+            d = d.user(u);
+        }
+        if let Some(r) = cfg.chroot {
+            d = d.chroot(r);
+        }
+    }
+    #[cfg(not(feature = "control"))]
+    let _ = user;
     d
+}
+
+/// How many variables `-u` adds to COMMAND's environment.
+#[allow(unused_mut)]
+fn user_vars(user: Option<&Ident>) -> usize {
+    let mut n = 0;
+    #[cfg(feature = "control")]
+    if let Some(u) = user {
+        u.each_env(|_| n += 1);
+    }
+    #[cfg(not(feature = "control"))]
+    let _ = user;
+    n
 }
 
 /// `dfork [OPTIONS] COMMAND...`: daemonize, then exec COMMAND. Kept out of
 /// line, with [`exec_with_env`]: the 8 KiB environment table must not grow the
 /// frame (and the resident stack) of the heartbeat daemon.
 #[inline(never)]
-fn exec(argv: Argv<'static>, cfg: &Config<'static>) -> u8 {
+fn exec(argv: Argv<'static>, cfg: &Config<'static>, user: Option<&Ident>) -> u8 {
     let name = argv.get(cfg.command);
-    if cfg.env_count > 0 && sys::count(sys::env()) + cfg.env_count > ENV_MAX {
+    let added = cfg.env_count + user_vars(user);
+    if added > 0 && sys::count(sys::env()) + added > ENV_MAX {
         let e = Error::text(Stage::Env, Text::TooManyVars);
         e.print(None);
         return e.exit_code() as u8;
     }
-    let d = daemon_of(cfg).command(name);
+    let d = daemon_of(cfg, user).command(name);
     let running = match d.start() {
         Ok(r) => r,
         Err(e) => {
@@ -91,18 +157,27 @@ fn exec(argv: Argv<'static>, cfg: &Config<'static>) -> u8 {
             return e.exit_code() as u8;
         }
     };
-    if cfg.env_count == 0 {
+    if added == 0 {
         running.exec(argv.raw_from(cfg.command), sys::env())
     }
-    exec_with_env(argv, cfg, running)
+    exec_with_env(argv, cfg, user, running)
 }
 
-/// Exec COMMAND with the inherited environment plus every `-E`, built in a
-/// table on this function's own stack frame.
+/// Exec COMMAND with the inherited environment, then `-u`'s `USER`,
+/// `LOGNAME` and `HOME`, then every `-E` (the last one of a name wins), built
+/// in a table on this function's own stack frame.
 #[inline(never)]
-fn exec_with_env(argv: Argv<'static>, cfg: &Config<'static>, running: crate::daemon::Running<'static>) -> ! {
-    // Checked by the caller: the inherited environment plus every -E fits.
+fn exec_with_env(argv: Argv<'static>, cfg: &Config<'static>, user: Option<&Ident>, running: crate::daemon::Running<'_>) -> ! {
+    // Checked by the caller: the inherited environment plus every addition fits.
     let mut env = EnvTable::from(sys::env()).unwrap_or_else(|| sys::abort());
+    #[cfg(feature = "control")]
+    if let Some(u) = user {
+        u.each_env(|kv| {
+            env.set(kv);
+        });
+    }
+    #[cfg(not(feature = "control"))]
+    let _ = user;
     Config::new(argv)
         .parse(argv, &mut |kv| {
             env.set(kv);

@@ -14,6 +14,8 @@
 
 use crate::error::{Error, ExitCode, Stage, Text};
 use crate::fds;
+#[cfg(feature = "control")]
+use crate::ident::Ident;
 use crate::out::{self, Line};
 use crate::pidfile::{Pidfile, Refused};
 use crate::sys::{self, CArgv, Forked};
@@ -43,6 +45,12 @@ pub struct Daemon<'a> {
     quiet: bool,
     /// What exec runs, for error messages.
     command: Option<&'a CStr>,
+    /// `-r`: the new root.
+    #[cfg(feature = "control")]
+    chroot: Option<&'a CStr>,
+    /// `-u`: who the daemon runs as.
+    #[cfg(feature = "control")]
+    user: Option<&'a Ident>,
 }
 
 impl Default for Daemon<'_> {
@@ -64,7 +72,32 @@ impl<'a> Daemon<'a> {
             foreground: false,
             quiet: false,
             command: None,
+            #[cfg(feature = "control")]
+            chroot: None,
+            #[cfg(feature = "control")]
+            user: None,
         }
+    }
+
+    /// Change the daemon's root to `dir` ([`chroot(2)`], `-r`) before its
+    /// `chdir`: the directory is opened in the caller (a missing one is an
+    /// error before forking); COMMAND is looked up inside it.
+    ///
+    /// [`chroot(2)`]: https://man7.org/linux/man-pages/man2/chroot.2.html
+    #[cfg(feature = "control")]
+    pub fn chroot(mut self, dir: &'a CStr) -> Self {
+        self.chroot = Some(dir);
+        self
+    }
+
+    /// Run the daemon as `user` (`-u`, resolved with
+    /// [`Ident::resolve`]): after the chroot and `chdir`, it drops to that
+    /// identity with [`Ident::become_it`]. The pidfile and output files are
+    /// opened before, as the caller.
+    #[cfg(feature = "control")]
+    pub fn user(mut self, user: &'a Ident) -> Self {
+        self.user = Some(user);
+        self
     }
 
     /// Lock and write this pidfile (`-p`).
@@ -138,7 +171,15 @@ impl<'a> Daemon<'a> {
             None => None,
             Some(p) => Some(Pidfile::acquire(p).map_err(refused)?),
         };
-        let mut prep = Prepared { daemon: *self, pidfile, devnull: Some(null), stdout: None, stderr: None };
+        let mut prep = Prepared {
+            daemon: *self,
+            pidfile,
+            devnull: Some(null),
+            stdout: None,
+            stderr: None,
+            #[cfg(feature = "control")]
+            root: None,
+        };
         prep.open_files().inspect_err(|_| prep.abandon())?;
         Ok(prep)
     }
@@ -172,12 +213,20 @@ pub struct Prepared<'a> {
     devnull: Option<OwnedFd>,
     stdout: Option<OwnedFd>,
     stderr: Option<OwnedFd>,
+    /// `-r`'s directory, opened with `O_PATH`.
+    #[cfg(feature = "control")]
+    root: Option<OwnedFd>,
 }
 
 impl<'a> Prepared<'a> {
     fn open_files(&mut self) -> Result<(), Error> {
         let d = self.daemon;
         let cwd = fs::CWD;
+        #[cfg(feature = "control")]
+        if let Some(r) = d.chroot {
+            let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            self.root = Some(fs::open(r, flags, Mode::empty()).map_err(|e| Error::os(Stage::Chroot, e))?);
+        }
         if let Some(p) = d.stdout {
             self.stdout = Some(open_append(cwd, p).map_err(|e| Error::os(Stage::Stdout, e))?);
         }
@@ -266,7 +315,17 @@ impl<'a> Prepared<'a> {
     fn setup(mut self, r: &mut Running<'a>, keep: &[BorrowedFd<'_>]) -> Result<(), Error> {
         let d = self.daemon;
         r.pidfile = self.pidfile.take();
+        #[cfg(feature = "control")]
+        if let Some(root) = self.root.take() {
+            let e = |e| Error::os(Stage::Chroot, e);
+            rustix::process::fchdir(&root).map_err(e)?;
+            rustix::process::chroot(c".").map_err(e)?;
+        }
         rustix::process::chdir(d.chdir).map_err(|e| Error::os(Stage::Chdir, e))?;
+        #[cfg(feature = "control")]
+        if let Some(user) = d.user {
+            user.become_it()?;
+        }
         rustix::process::umask(Mode::from_bits_truncate(d.umask));
         let stdio = |e| Error::os(Stage::Stdio, e);
         if let Some(null) = &self.devnull {
@@ -459,6 +518,8 @@ impl<'a> Daemon<'a> {
             Stage::Stderr => self.stderr,
             Stage::DevNull => Some(DEV_NULL),
             Stage::Exec => self.command,
+            #[cfg(feature = "control")]
+            Stage::Chroot => self.chroot,
             _ => None,
         }
     }

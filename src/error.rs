@@ -65,12 +65,41 @@ pub enum Stage {
     Log,
     /// The daemon's start-up as a whole.
     Start,
+    /// Resolving `-u USER[:GROUP]`.
+    #[cfg(feature = "control")]
+    User,
+    /// Opening the `-r` directory, or chroot(2) into it.
+    #[cfg(feature = "control")]
+    Chroot,
+    /// The privilege drop.
+    #[cfg(feature = "control")]
+    Become,
+    /// Checking a pidfile for `--stop` or `--status`.
+    #[cfg(feature = "control")]
+    Control,
 }
 
+macro_rules! base_verbs {
+    () => {
+        "already running\0open\0open\0open\0open\0pipe\0fork\0setsid\0chdir\0dup2\0\
+close_range\0write\0sigprocmask\0environment\0exec\0open\0start\0"
+    };
+}
+#[cfg(feature = "control")]
+macro_rules! verbs {
+    () => {
+        concat!(base_verbs!(), "user\0chroot\0become\0pidfile\0")
+    };
+}
+#[cfg(not(feature = "control"))]
+macro_rules! verbs {
+    () => {
+        base_verbs!()
+    };
+}
 /// The verb of each stage's error line (`dfork: <verb> <path>: <why>`), in
 /// [`Stage`] order, each ended by a NUL.
-const VERBS: &[u8] = b"already running\0open\0open\0open\0open\0pipe\0fork\0setsid\0chdir\0dup2\0\
-close_range\0write\0sigprocmask\0environment\0exec\0open\0start\0";
+const VERBS: &[u8] = verbs!().as_bytes();
 
 /// The `i`-th of the NUL-ended strings in `table`.
 fn nth(table: &'static [u8], i: usize) -> &'static [u8] {
@@ -80,7 +109,8 @@ fn nth(table: &'static [u8], i: usize) -> &'static [u8] {
 impl Stage {
     /// The stage a byte from the status pipe names (unknown: [`Stage::Start`]).
     pub fn from_u8(b: u8) -> Stage {
-        STAGES.get(b as usize).copied().unwrap_or(Stage::Start)
+        let i = b as usize;
+        STAGES.get(i).or(CONTROL_STAGES.get(i.wrapping_sub(STAGES.len()))).copied().unwrap_or(Stage::Start)
     }
 }
 
@@ -104,6 +134,11 @@ const STAGES: [Stage; 17] = [
     Stage::Log,
     Stage::Start,
 ];
+/// The stages of the `control` feature, which follow.
+#[cfg(feature = "control")]
+const CONTROL_STAGES: [Stage; 4] = [Stage::User, Stage::Chroot, Stage::Become, Stage::Control];
+#[cfg(not(feature = "control"))]
+const CONTROL_STAGES: [Stage; 0] = [];
 
 /// Reasons of dfork's own, for failures no errno describes.
 #[repr(i32)]
@@ -119,11 +154,51 @@ pub enum Text {
     Died = -4,
     /// A symbolic link where dfork refuses to follow one.
     Symlink = -5,
+    /// `-u`: no such user.
+    NoUser = -6,
+    /// `-u`: no such group.
+    NoGroup = -7,
+    /// `-u`: more groups, or a longer name or home, than fit.
+    TooManyGroups = -8,
+    /// After the drop, `setuid(0)` worked or a capability was left.
+    StillPrivileged = -9,
+    /// As root: a pidfile owned or writable by another user.
+    UnsafeOwner = -10,
+    /// As root: a pidfile in a directory another user can write to.
+    UnsafeDir = -11,
+    /// A pidfile that is not strictly `PID\n`.
+    BadPidfile = -12,
 }
 
-/// The words of each [`Text`], in order, each ended by a NUL.
-const TEXTS: &[u8] = b"not a regular file\0has more than one hard link\0too many variables (at most 1024)\0\
-the daemon died during start-up\0is a symbolic link; refusing to follow it\0";
+
+macro_rules! base_texts {
+    () => {
+        "not a regular file\0has more than one hard link\0too many variables (at most 1024)\0\
+the daemon died during start-up\0is a symbolic link; refusing to follow it\0"
+    };
+}
+#[cfg(feature = "control")]
+macro_rules! texts {
+    () => {
+        concat!(
+            base_texts!(),
+            "no such user\0no such group\0more than 32 groups, or too long a name or home\0\
+privileges survived the drop (setuid(0) or a capability still works); refusing to run\0\
+owned or writable by another user; refusing as root (--force overrides)\0\
+in a directory another user can write to; refusing as root (--force overrides)\0\
+not a pidfile (expected a pid and a newline)\0"
+        )
+    };
+}
+#[cfg(not(feature = "control"))]
+macro_rules! texts {
+    () => {
+        base_texts!()
+    };
+}
+/// The words of each [`Text`], in order, each ended by a NUL (those of the
+/// `control` feature only in builds that have it).
+const TEXTS: &[u8] = texts!().as_bytes();
 
 /// A failed start: the step, and an errno (positive), a [`Text`] (negative),
 /// or for [`Stage::Running`] the running daemon's pid (0 if unknown).

@@ -183,7 +183,7 @@ fn tick_loop(log: &mut Log<'_>, zone: &Zone, every_ms: u64, format: Format) {
         // The next tick on the grid that is still ahead: after SIGSTOP or a
         // long stall, no burst of catch-up lines.
         let now = sys::now(Clock::Monotonic);
-        k = next_tick(ms_between(&t0, &now), every_ms, k);
+        k = next_tick(sys::span_ms(&t0, &now), every_ms, k);
         let deadline = add_ms(&t0, k.saturating_mul(every_ms));
         loop {
             if STOP.load(Ordering::Relaxed) {
@@ -201,14 +201,6 @@ fn tick_loop(log: &mut Log<'_>, zone: &Zone, every_ms: u64, format: Format) {
 /// The index of the first tick after `elapsed_ms` (and after tick `k`).
 pub fn next_tick(elapsed_ms: u64, every_ms: u64, k: u64) -> u64 {
     (elapsed_ms / every_ms + 1).max(k + 1)
-}
-
-/// Milliseconds from `a` to `b` (0 if `b` is earlier). Both are monotonic
-/// readings of one run, so the seconds' difference is small even when the
-/// clock itself is huge (a time namespace may add 2^40 s): i64 suffices.
-fn ms_between(a: &Timespec, b: &Timespec) -> u64 {
-    let ms = b.tv_sec.wrapping_sub(a.tv_sec).saturating_mul(1000) + (b.tv_nsec as i64 - a.tv_nsec as i64) / 1_000_000;
-    ms.max(0) as u64
 }
 
 fn add_ms(t: &Timespec, ms: u64) -> Timespec {

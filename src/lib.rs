@@ -27,11 +27,15 @@
 
 pub mod args;
 pub mod cli;
+#[cfg(feature = "control")]
+pub mod control;
 pub mod daemon;
 pub mod error;
 pub mod fds;
 #[cfg(feature = "heartbeat")]
 pub mod heartbeat;
+#[cfg(feature = "control")]
+pub mod ident;
 pub mod out;
 pub mod pidfile;
 pub mod sys;

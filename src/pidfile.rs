@@ -72,10 +72,21 @@ impl<'a> Pidfile<'a> {
             }
             match fs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
                 Ok(()) => {}
+                // A shared lock is `--status` or `--stop` looking for a
+                // moment, not a daemon: wait it out.
+                #[cfg(feature = "control")]
+                Err(Errno::WOULDBLOCK) if only_looked_at(&fd) => {
+                    let _ = rustix::thread::nanosleep(&rustix::time::Timespec { tv_sec: 0, tv_nsec: 1_000_000 });
+                    continue;
+                }
                 Err(Errno::WOULDBLOCK) => return Err(Refused::Running(read_pid(&fd))),
                 Err(e) => return Err(e.into()),
             }
             if same_file(base, path, &fd) {
+                // A stale pid must not be read by `--stop` while the new
+                // daemon starts.
+                #[cfg(feature = "control")]
+                fs::ftruncate(&fd, 0)?;
                 return Ok(Pidfile { fd, dir, path });
             }
         }
@@ -138,6 +149,17 @@ impl<'a> Pidfile<'a> {
     fn base(&self) -> BorrowedFd<'_> {
         crate::fds::base(&self.dir)
     }
+}
+
+/// Whether the lock on `fd`'s file is only shared (someone reading the
+/// pidfile), not a daemon's exclusive one.
+#[cfg(feature = "control")]
+fn only_looked_at(fd: &OwnedFd) -> bool {
+    let shared = fs::flock(fd, FlockOperation::NonBlockingLockShared).is_ok();
+    if shared {
+        fs::flock(fd, FlockOperation::Unlock).ok();
+    }
+    shared
 }
 
 /// Whether `path` (not following a final symlink) is the file open as `fd`.

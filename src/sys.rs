@@ -21,8 +21,6 @@ extern "C" {
     /// the locking machinery behind them is linked in; musl's own thread state
     /// is still updated for the child.
     fn _Fork() -> libc::pid_t;
-    /// musl's `execvp(3)` with an explicit environment (a GNU extension).
-    fn execvpe(file: *const c_char, argv: *const *const c_char, envp: *const *const c_char) -> c_int;
 }
 
 fn last_errno() -> Errno {
@@ -72,17 +70,57 @@ pub fn abort() -> ! {
     exit_now(125)
 }
 
-/// Execute `file` with [`execvpe(3)`]: as [`execve(2)`] when it contains a
-/// slash, else by trying each directory of dfork's own `PATH` (musl's default
-/// `/usr/local/bin:/bin:/usr/bin` when unset). musl searches with a stack
-/// buffer, not the heap. Returns only on failure: ENOENT when nothing was
-/// found, EACCES when something was found but was not executable.
+/// Execute `file` as [`execvp(3)`] does, with an explicit environment: by
+/// [`execve(2)`] when it contains a slash, else in each directory of dfork's
+/// own `PATH` (musl's default `/usr/local/bin:/bin:/usr/bin` when unset; an
+/// empty entry is the current directory). As musl's `execvpe`: a directory
+/// that has no such file (ENOENT, ENOTDIR) or forbids it (EACCES) is passed
+/// over; any other error ends the search. Returns only on failure: ENOENT
+/// when nothing was found, EACCES when something was found but could not be
+/// executed. The candidate path is built in a stack buffer, not the heap.
 ///
-/// [`execvpe(3)`]: https://man7.org/linux/man-pages/man3/execvpe.3.html
+/// [`execvp(3)`]: https://man7.org/linux/man-pages/man3/execvp.3.html
 /// [`execve(2)`]: https://man7.org/linux/man-pages/man2/execve.2.html
 pub fn exec_search(file: &CStr, argv: CArgv, envp: CArgv) -> Errno {
-    // SAFETY: as for execve: valid C strings and NULL-terminated arrays.
-    unsafe { execvpe(file.as_ptr(), argv.0, envp.0) };
+    let name = file.to_bytes_with_nul();
+    if name.len() == 1 {
+        return Errno::NOENT;
+    }
+    if name.contains(&b'/') {
+        return execve(name, argv, envp);
+    }
+    let path = var(b"PATH").map_or(&b"/usr/local/bin:/bin:/usr/bin"[..], |p| p.to_bytes());
+    let mut buf = [0u8; 4096 + 256];
+    let mut denied = false;
+    for dir in path.split(|&c| c == b':') {
+        let n = dir.len() + !dir.is_empty() as usize;
+        let Some(full) = buf.get_mut(..n + name.len()) else { continue };
+        full[..dir.len()].copy_from_slice(dir);
+        if !dir.is_empty() {
+            full[dir.len()] = b'/';
+        }
+        full[n..].copy_from_slice(name);
+        match execve(full, argv, envp) {
+            Errno::ACCESS => denied = true,
+            Errno::NOENT | Errno::NOTDIR => {}
+            e => return e,
+        }
+    }
+    if denied {
+        Errno::ACCESS
+    } else {
+        Errno::NOENT
+    }
+}
+
+/// [`execve(2)`] of `path` (NUL-terminated); returns only on failure.
+///
+/// [`execve(2)`]: https://man7.org/linux/man-pages/man2/execve.2.html
+fn execve(path: &[u8], argv: CArgv, envp: CArgv) -> Errno {
+    // SAFETY: path ends with a NUL (built or borrowed so by exec_search);
+    // argv and envp are NULL-terminated arrays of C strings (CArgv's
+    // invariant). execve returns only on failure.
+    unsafe { libc::execve(path.as_ptr().cast(), argv.0, envp.0) };
     last_errno()
 }
 
@@ -94,17 +132,21 @@ pub fn env() -> CArgv {
     CArgv(unsafe { environ })
 }
 
-/// The value of an environment variable, with [`getenv(3)`] (musl's, which
-/// `execvpe` links anyway).
+/// The value of the environment variable `name` ([`environ(7)`]), found by
+/// walking `environ` as [`getenv(3)`] does.
 ///
+/// [`environ(7)`]: https://man7.org/linux/man-pages/man7/environ.7.html
 /// [`getenv(3)`]: https://man7.org/linux/man-pages/man3/getenv.3.html
-pub fn getenv(name: &CStr) -> Option<&'static CStr> {
-    // SAFETY: name is a C string; the result is NULL or points into environ,
-    // whose strings live for the whole program (nothing in dfork changes them).
-    unsafe {
-        let p = libc::getenv(name.as_ptr());
-        (!p.is_null()).then(|| CStr::from_ptr(p))
-    }
+pub fn var(name: &[u8]) -> Option<&'static CStr> {
+    let mut found = None;
+    each_cstr(env(), |kv| {
+        let b = kv.to_bytes();
+        if b.len() > name.len() && b[name.len()] == b'=' && b.starts_with(name) {
+            found = Some(cstr_tail(kv, name.len() + 1));
+        }
+        found.is_none()
+    });
+    found
 }
 
 /// Set the disposition of every signal to SIG_DFL and unblock them all, with
@@ -317,19 +359,21 @@ pub fn each_cstr(arr: CArgv, mut f: impl FnMut(&'static CStr) -> bool) {
 
 /// An environment for `execve(2)` built on the stack: the inherited one with
 /// `NAME=VALUE` entries set on top. Holds at most [`ENV_MAX`] variables.
-pub struct EnvTable {
+pub struct EnvTable<'a> {
     ptrs: [*const c_char; ENV_MAX + 1],
     len: usize,
+    /// The strings the pointers point to live at least this long.
+    strings: core::marker::PhantomData<&'a CStr>,
 }
 
 /// The most environment variables a daemon started with `-E` can get.
 pub const ENV_MAX: usize = 1024;
 
-impl EnvTable {
+impl<'a> EnvTable<'a> {
     /// A copy of the array `base` (environ), or None if it has more than
     /// [`ENV_MAX`] entries.
     pub fn from(base: CArgv) -> Option<Self> {
-        let mut t = EnvTable { ptrs: [core::ptr::null(); ENV_MAX + 1], len: 0 };
+        let mut t = EnvTable { ptrs: [core::ptr::null(); ENV_MAX + 1], len: 0, strings: core::marker::PhantomData };
         let mut ok = true;
         each_cstr(base, |kv| {
             ok = t.push(kv);
@@ -338,7 +382,7 @@ impl EnvTable {
         ok.then_some(t)
     }
 
-    fn push(&mut self, kv: &'static CStr) -> bool {
+    fn push(&mut self, kv: &'a CStr) -> bool {
         if self.len == ENV_MAX {
             return false;
         }
@@ -348,12 +392,12 @@ impl EnvTable {
     }
 
     /// Set `kv` (`NAME=VALUE`), replacing an entry of the same NAME; false if full.
-    pub fn set(&mut self, kv: &'static CStr) -> bool {
+    pub fn set(&mut self, kv: &'a CStr) -> bool {
         let b = kv.to_bytes();
         let Some(eq) = b.iter().position(|&c| c == b'=') else { return self.push(kv) };
         let name = &b[..=eq];
         for p in &mut self.ptrs[..self.len] {
-            // SAFETY: every pointer below len came from a &'static CStr.
+            // SAFETY: every pointer below len came from a &'a CStr, alive as long as self.
             if unsafe { CStr::from_ptr(*p) }.to_bytes().starts_with(name) {
                 *p = kv.as_ptr();
                 return true;
@@ -393,6 +437,17 @@ pub fn stderr() -> rustix::fd::BorrowedFd<'static> {
     unsafe { rustix::stdio::stderr() }
 }
 
+/// `b`, which ends with its only NUL, as a C string (a table dfork built
+/// itself: `KEY=VALUE\0`, a directory name and its NUL). Anything else
+/// aborts: a cheaper check than [`CStr::from_bytes_with_nul`]'s.
+pub fn cstr_of(b: &[u8]) -> &CStr {
+    if b.last() != Some(&0) || b[..b.len() - 1].contains(&0) {
+        abort();
+    }
+    // SAFETY: checked just above: one NUL, at the end.
+    unsafe { CStr::from_bytes_with_nul_unchecked(b) }
+}
+
 /// The suffix of `s` from byte `from` on, still a C string.
 pub fn cstr_tail(s: &CStr, from: usize) -> &CStr {
     let b = s.to_bytes_with_nul();
@@ -406,8 +461,8 @@ pub fn cstr_tail(s: &CStr, from: usize) -> &CStr {
 /// returns: no buffer, and no memory kept after.
 ///
 /// [`mmap(2)`]: https://man7.org/linux/man-pages/man2/mmap.2.html
-#[cfg(feature = "heartbeat")]
-pub fn with_mapped<R>(fd: rustix::fd::BorrowedFd<'_>, max: u64, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+#[cfg(any(feature = "heartbeat", feature = "control"))]
+pub fn with_mapped<R>(fd: rustix::fd::BorrowedFd<'_>, max: u64, f: &mut dyn FnMut(&[u8]) -> R) -> Option<R> {
     use rustix::mm::{mmap, munmap, MapFlags, ProtFlags};
     // The size from lseek: mmap itself refuses what is not a file (ENODEV).
     let len = rustix::fs::seek(fd, rustix::fs::SeekFrom::End(0)).ok()?;
@@ -453,6 +508,14 @@ pub fn now(clock: Clock) -> rustix::time::Timespec {
     rustix::time::Timespec { tv_sec: ts.sec, tv_nsec: ts.nsec as _ }
 }
 
+/// Milliseconds from `a` to `b` (0 if `b` is earlier). Both are monotonic
+/// readings of one run, so the seconds' difference is small even when the
+/// clock itself is huge (a time namespace may add 2^40 s): i64 suffices.
+pub fn span_ms(a: &rustix::time::Timespec, b: &rustix::time::Timespec) -> u64 {
+    let ms = b.tv_sec.wrapping_sub(a.tv_sec).saturating_mul(1000) + (b.tv_nsec as i64 - a.tv_nsec as i64) / 1_000_000;
+    ms.max(0) as u64
+}
+
 /// musl 1.2's `struct timespec`: 64-bit seconds everywhere; on 32-bit
 /// architectures the nanoseconds are a 32-bit long plus padding, which a
 /// little-endian i64 read covers (the padding is zeroed first).
@@ -466,4 +529,18 @@ extern "C" {
     #[cfg_attr(target_pointer_width = "32", link_name = "__clock_gettime64")]
     #[cfg_attr(not(target_pointer_width = "32"), link_name = "clock_gettime")]
     fn clock_gettime64(clock: c_int, ts: *mut Timespec64) -> c_int;
+}
+
+/// A signal number (1 to 64, checked by [`crate::args::parse_signal`]) as
+/// rustix's type, for [`kill(2)`] and [`pidfd_send_signal(2)`].
+///
+/// [`kill(2)`]: https://man7.org/linux/man-pages/man2/kill.2.html
+/// [`pidfd_send_signal(2)`]: https://man7.org/linux/man-pages/man2/pidfd_send_signal.2.html
+#[cfg(feature = "control")]
+pub fn signal(sig: c_int) -> rustix::process::Signal {
+    let sig = sig.clamp(1, 64);
+    // SAFETY: a number from 1 to 64 is a signal the kernel knows; sending one
+    // (even one musl reserves for itself, 32-34) to another process is
+    // memory-safe: nothing in this process depends on it.
+    unsafe { rustix::process::Signal::from_raw_unchecked(sig) }
 }

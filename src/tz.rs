@@ -77,7 +77,7 @@ impl Zone {
 
     /// The zone of this process: `TZ`, else `/etc/localtime`, else UTC.
     pub fn from_env(from: i64) -> Zone {
-        Zone::load(sys::getenv(c"TZ"), from)
+        Zone::load(sys::var(b"TZ"), from)
     }
 
     /// The zone `TZ` would give (None: `TZ` unset), for times from `from` on.
@@ -103,7 +103,7 @@ impl Zone {
         let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK;
         let read = rustix::fs::openat(crate::fds::base(&dir), name, flags, Mode::empty())
             .ok()
-            .and_then(|fd| sys::with_mapped(fd.as_fd(), 1 << 20, |f| parse_file(&mut z, f, from)));
+            .and_then(|fd| sys::with_mapped(fd.as_fd(), 1 << 20, &mut |f| parse_file(&mut z, f, from)));
         if read.flatten().is_none() {
             z = Zone::utc();
         }
