@@ -49,6 +49,7 @@ pub const SCHEDULE_MAX: usize = 8;
 impl Schedule {
     /// `SIG/wait/KILL/wait`: the default (`TERM/10/KILL/5`) and the form
     /// `--retry N` stands for.
+    #[inline(never)]
     pub const fn simple(sig: i32, first_ms: i32, kill_ms: i32) -> Schedule {
         Schedule { steps: [-sig, first_ms, -libc::SIGKILL, kill_ms, 0, 0, 0, 0], len: 4, repeat: 4 }
     }
@@ -209,97 +210,73 @@ pub const DEFAULT_LOG: &CStr = c"/tmp/daemon-log";
 /// The longest heartbeat period: one day.
 pub const MAX_EVERY_MS: u64 = 86_400_000;
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Opt {
-    Pidfile,
-    Chdir,
-    Umask,
-    Stdout,
-    Stderr,
-    Env,
-    Quiet,
-    Foreground,
-    Help,
-    Version,
-    Heartbeat,
-    Every,
-    Format,
-    #[cfg(feature = "control")]
-    Stop,
-    #[cfg(feature = "control")]
-    Status,
-    #[cfg(feature = "control")]
-    Signal,
-    #[cfg(feature = "control")]
-    Timeout,
-    #[cfg(feature = "control")]
-    Retry,
-    #[cfg(feature = "control")]
-    Force,
-    #[cfg(feature = "control")]
-    User,
-    #[cfg(feature = "control")]
-    Chroot,
+/// The options, numbered in the order of [`LONGS`] and [`KINDS`].
+#[cfg_attr(not(feature = "control"), allow(dead_code))]
+mod opt {
+    pub const PIDFILE: u8 = 0;
+    pub const CHDIR: u8 = 1;
+    pub const UMASK: u8 = 2;
+    pub const STDOUT: u8 = 3;
+    pub const STDERR: u8 = 4;
+    pub const ENV: u8 = 5;
+    pub const QUIET: u8 = 6;
+    pub const FOREGROUND: u8 = 7;
+    pub const HELP: u8 = 8;
+    pub const VERSION: u8 = 9;
+    pub const HEARTBEAT: u8 = 10;
+    pub const EVERY: u8 = 11;
+    pub const FORMAT: u8 = 12;
+    pub const STOP: u8 = 13;
+    pub const STATUS: u8 = 14;
+    pub const SIGNAL: u8 = 15;
+    pub const TIMEOUT: u8 = 16;
+    pub const RETRY: u8 = 17;
+    pub const FORCE: u8 = 18;
+    pub const USER: u8 = 19;
+    pub const CHROOT: u8 = 20;
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Takes {
-    Nothing,
-    Value,
-    /// Only as `--name=VALUE`; a following free argument is handled by the mode.
-    Optional,
+/// What an option takes, in [`KINDS`].
+const VALUE: u8 = b'v';
+/// `--heartbeat[=FILE]`: a value only as `--name=VALUE`; a following free
+/// argument is handled by the mode.
+const OPTIONAL: u8 = b'o';
+
+macro_rules! base_longs {
+    () => {
+        "pidfile\0chdir\0umask\0stdout\0stderr\0env\0quiet\0foreground\0help\0version\0heartbeat\0every\0format\0"
+    };
 }
-
-struct Spec {
-    short: u8,
-    long: &'static [u8],
-    takes: Takes,
-    opt: Opt,
+macro_rules! base_kinds {
+    () => {
+        "pvcvmvovevEvqnfnhnVn\0o\0v\0v"
+    };
 }
-
-const fn spec(short: u8, long: &'static [u8], takes: Takes, opt: Opt) -> Spec {
-    Spec { short, long, takes, opt }
-}
-
-const SPECS: &[Spec] = &[
-    spec(b'p', b"pidfile", Takes::Value, Opt::Pidfile),
-    spec(b'c', b"chdir", Takes::Value, Opt::Chdir),
-    spec(b'm', b"umask", Takes::Value, Opt::Umask),
-    spec(b'o', b"stdout", Takes::Value, Opt::Stdout),
-    spec(b'e', b"stderr", Takes::Value, Opt::Stderr),
-    spec(b'E', b"env", Takes::Value, Opt::Env),
-    spec(b'q', b"quiet", Takes::Nothing, Opt::Quiet),
-    spec(b'f', b"foreground", Takes::Nothing, Opt::Foreground),
-    spec(b'h', b"help", Takes::Nothing, Opt::Help),
-    spec(b'V', b"version", Takes::Nothing, Opt::Version),
-    spec(0, b"heartbeat", Takes::Optional, Opt::Heartbeat),
-    spec(0, b"every", Takes::Value, Opt::Every),
-    spec(0, b"format", Takes::Value, Opt::Format),
-];
-
-/// The options of the `control` feature.
+/// The long names, each ended by a NUL, and for each option its short
+/// letter (NUL: none) and what it takes (`v`alue, `n`othing, `o`ptional).
 #[cfg(feature = "control")]
-const CONTROL: &[Spec] = &[
-    spec(0, b"stop", Takes::Nothing, Opt::Stop),
-    spec(0, b"status", Takes::Nothing, Opt::Status),
-    spec(b's', b"signal", Takes::Value, Opt::Signal),
-    spec(b't', b"timeout", Takes::Value, Opt::Timeout),
-    spec(0, b"retry", Takes::Value, Opt::Retry),
-    spec(0, b"force", Takes::Nothing, Opt::Force),
-    spec(b'u', b"user", Takes::Value, Opt::User),
-    spec(b'r', b"chroot", Takes::Value, Opt::Chroot),
-];
+const LONGS: &[u8] = concat!(base_longs!(), "stop\0status\0signal\0timeout\0retry\0force\0user\0chroot\0").as_bytes();
+#[cfg(feature = "control")]
+const KINDS: &[u8] = concat!(base_kinds!(), "\0n\0nsvtv\0v\0nuvrv").as_bytes();
 #[cfg(not(feature = "control"))]
-const CONTROL: &[Spec] = &[];
+const LONGS: &[u8] = base_longs!().as_bytes();
+#[cfg(not(feature = "control"))]
+const KINDS: &[u8] = base_kinds!().as_bytes();
 
-/// Every option this build knows.
-fn specs() -> impl Iterator<Item = &'static Spec> {
-    SPECS.iter().chain(CONTROL)
+/// The option with long name `long`, or else short letter `short`, and
+/// what it takes.
+fn find(long: Option<&[u8]>, short: u8) -> Option<(u8, u8)> {
+    let i = match long {
+        Some(k) => LONGS.split(|&c| c == 0).position(|w| w == k && !k.is_empty())?,
+        None => KINDS.chunks(2).position(|p| p[0] == short)?,
+    };
+    Some((i as u8, *KINDS.get(2 * i + 1)?))
 }
 
 /// One step of the scan.
 enum Item<'a> {
-    Opt(Opt, Option<&'a CStr>),
+    /// An option (see [`opt`]) and its value.
+    Opt(u8, Option<&'a CStr>),
     /// A free argument at this index.
     Free(usize),
     /// `--` was seen; free arguments start at this index.
@@ -349,13 +326,13 @@ impl<'a> Scan<'a> {
             Some(k) => (&name[..k], Some(sys::cstr_tail(whole, 2 + k + 1))),
             None => (name, None),
         };
-        let Some(s) = specs().find(|s| s.long == key) else {
+        let Some((opt, takes)) = find(Some(key), 0) else {
             return usage(Problem::UnknownOption, Some(whole));
         };
-        match (s.takes, inline) {
-            (Takes::Nothing, Some(_)) => usage(Problem::TakesNoValue, Some(whole)),
-            (Takes::Value, None) => self.value(whole).map(|v| Item::Opt(s.opt, Some(v))),
-            (_, v) => Ok(Item::Opt(s.opt, v)),
+        match (takes, inline) {
+            (VALUE, None) => self.value(whole).map(|v| Item::Opt(opt, Some(v))),
+            (VALUE | OPTIONAL, v) | (_, v @ None) => Ok(Item::Opt(opt, v)),
+            _ => usage(Problem::TakesNoValue, Some(whole)),
         }
     }
 
@@ -365,23 +342,23 @@ impl<'a> Scan<'a> {
         let c = b[self.j];
         self.j += 1;
         let at_end = self.j >= b.len();
-        let Some(s) = specs().find(|s| s.short == c && c != 0) else {
+        let Some((opt, takes)) = find(None, c) else {
             self.skip_cluster();
             return usage(Problem::UnknownOption, Some(whole));
         };
-        if s.takes == Takes::Nothing {
+        if takes != VALUE {
             if at_end {
                 self.skip_cluster();
             }
-            return Ok(Item::Opt(s.opt, None));
+            return Ok(Item::Opt(opt, None));
         }
         if !at_end {
             let v = sys::cstr_tail(whole, self.j);
             self.skip_cluster();
-            return Ok(Item::Opt(s.opt, Some(v)));
+            return Ok(Item::Opt(opt, Some(v)));
         }
         self.skip_cluster();
-        self.value(whole).map(|v| Item::Opt(s.opt, Some(v)))
+        self.value(whole).map(|v| Item::Opt(opt, Some(v)))
     }
 
     fn skip_cluster(&mut self) {
@@ -408,6 +385,7 @@ pub fn parse(argv: Argv<'_>) -> Result<Config<'_>, Usage<'_>> {
 
 impl<'a> Config<'a> {
     /// The defaults, before any option.
+    #[inline(never)] // one copy of this large literal, not one per caller
     pub fn new(argv: Argv<'a>) -> Self {
         Config {
             mode: Mode::Exec,
@@ -466,37 +444,37 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>, env: &mut dyn FnMut(&'a CS
         };
         let val = v.unwrap_or(c"");
         match opt {
-            Opt::Pidfile => c.pidfile = Some(nonempty(val)?),
-            Opt::Chdir => c.chdir = nonempty(val)?,
-            Opt::Umask => c.umask = parse_umask(val)?,
-            Opt::Stdout => c.stdout = Some(nonempty(val)?),
-            Opt::Stderr => c.stderr = Some(nonempty(val)?),
-            Opt::Env => {
+            opt::PIDFILE => c.pidfile = Some(nonempty(val)?),
+            opt::CHDIR => c.chdir = nonempty(val)?,
+            opt::UMASK => c.umask = parse_umask(val)?,
+            opt::STDOUT => c.stdout = Some(nonempty(val)?),
+            opt::STDERR => c.stderr = Some(nonempty(val)?),
+            opt::ENV => {
                 if env_name(val.to_bytes()).is_none() {
                     return usage(Problem::BadEnv, Some(val));
                 }
                 env(val);
                 c.env_count += 1;
             }
-            Opt::Quiet => c.quiet = true,
-            Opt::Foreground => c.foreground = true,
-            Opt::Help => help = true,
-            Opt::Version => version = true,
-            Opt::Heartbeat => {
+            opt::QUIET => c.quiet = true,
+            opt::FOREGROUND => c.foreground = true,
+            opt::HELP => help = true,
+            opt::VERSION => version = true,
+            opt::HEARTBEAT => {
                 c.mode = Mode::Heartbeat;
                 if let Some(f) = v {
                     c.log = nonempty(f)?;
                     log_set = true;
                 }
             }
-            Opt::Every => {
+            opt::EVERY => {
                 c.every_ms = match parse_seconds(val, MAX_EVERY_MS) {
                     Some(ms) => ms,
                     None => return usage(Problem::BadEvery, Some(val)),
                 };
                 every_set = true;
             }
-            Opt::Format => {
+            opt::FORMAT => {
                 c.format = match pick(val, b"ctime\0iso8601\0epoch\0rfc3339\0") {
                     Some(0) => Format::Ctime,
                     Some(2) => Format::Epoch,
@@ -506,24 +484,25 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>, env: &mut dyn FnMut(&'a CS
                 format_set = true;
             }
             #[cfg(feature = "control")]
-            Opt::Stop => c.mode = Mode::Stop,
+            opt::STOP => c.mode = Mode::Stop,
             #[cfg(feature = "control")]
-            Opt::Status => c.mode = Mode::Status,
+            opt::STATUS => c.mode = Mode::Status,
             #[cfg(feature = "control")]
-            Opt::Signal => sig = Some(parse_signal(val.to_bytes()).ok_or(Usage { problem: Problem::BadSignal, arg: Some(val) })?),
+            opt::SIGNAL => sig = Some(parse_signal(val.to_bytes()).ok_or(Usage { problem: Problem::BadSignal, arg: Some(val) })?),
             #[cfg(feature = "control")]
-            Opt::Timeout => {
+            opt::TIMEOUT => {
                 let ms = parse_seconds(val, MAX_EVERY_MS).ok_or(Usage { problem: Problem::BadTimeout, arg: Some(val) })?;
                 timeout = Some(ms as i32);
             }
             #[cfg(feature = "control")]
-            Opt::Retry => retry = Some(val),
+            opt::RETRY => retry = Some(val),
             #[cfg(feature = "control")]
-            Opt::Force => c.force = true,
+            opt::FORCE => c.force = true,
             #[cfg(feature = "control")]
-            Opt::User => c.user = Some(nonempty(val)?),
+            opt::USER => c.user = Some(nonempty(val)?),
             #[cfg(feature = "control")]
-            Opt::Chroot => c.chroot = Some(nonempty(val)?),
+            opt::CHROOT => c.chroot = Some(nonempty(val)?),
+            _ => {}
         }
     }
     let stop_opts = sig.is_some() || timeout.is_some() || retry.is_some();

@@ -89,9 +89,19 @@ fn scan(path: &CStr, f: &mut dyn FnMut(&Fields<'_>) -> bool) {
     });
 }
 
-/// A uid or gid as `-u` writes it: strict digits, not 4294967295 (-1).
+/// A uid or gid: strict digits, not 4294967295 (-1).
 fn id(b: &[u8]) -> Option<u32> {
     decimal(b).filter(|&v| v != u32::MAX)
+}
+
+/// USER or GROUP of `-u`: a number, None for a name; a syntax error when it
+/// is empty, or starts with a digit but is not a valid id.
+fn number(b: &[u8]) -> Result<Option<u32>, Refused> {
+    match b.first() {
+        Some(b'0'..=b'9') => id(b).map(Some).ok_or(Refused::Syntax),
+        Some(_) => Ok(None),
+        None => Err(Refused::Syntax),
+    }
 }
 
 impl Ident {
@@ -106,92 +116,73 @@ impl Ident {
             Some(i) => (&b[..i], Some(&b[i + 1..])),
             None => (b, None),
         };
-        if group == Some(b"") || (user.is_empty() && group.is_none()) {
-            return Err(Refused::Syntax);
-        }
-        let mut me = Ident { uid: None, gid: 0, groups: [0; GROUPS_MAX], ngroups: 0, env: [0; ENV_BYTES], env_len: 0 };
-        let mut primary = None;
-        let mut name_buf = [0u8; 64];
+        let mut me = Ident { uid: None, gid: 0, groups: [0; GROUPS_MAX], ngroups: 1, env: [0; ENV_BYTES], env_len: 0 };
+        // The user: a number (no file needed), or a name from /etc/passwd.
         let mut name_len = 0;
         if !user.is_empty() {
-            let number = match user[0] {
-                b'0'..=b'9' => Some(id(user).ok_or(Refused::Syntax)?),
-                _ => None,
-            };
-            let mut found = false;
-            let mut too_long = false;
+            let number = number(user)?;
+            let mut fits = true;
             scan(c"/etc/passwd", &mut |f| {
-                let hit = match number {
-                    Some(n) => id(f[2]) == Some(n),
-                    None => f[0] == user,
-                };
-                if hit && id(f[2]).is_some() {
-                    found = true;
-                    me.uid = id(f[2]);
-                    primary = id(f[3]);
-                    too_long = f[0].len() > name_buf.len() || !me.set_env(f[0], f[5]);
-                    if !too_long {
-                        name_buf[..f[0].len()].copy_from_slice(f[0]);
-                        name_len = f[0].len();
-                    }
+                let uid = id(f[2]);
+                let hit = uid.is_some() && if number.is_some() { uid == number } else { f[0] == user };
+                if hit {
+                    (me.uid, me.gid) = (uid, id(f[3]).unwrap_or(uid.unwrap_or(0)));
+                    fits = me.set_env(f[0], f[5]);
+                    name_len = f[0].len();
                 }
                 hit
             });
-            if too_long {
+            if !fits {
                 return Err(Refused::TooMany);
             }
-            match (found, number) {
-                (false, None) => return Err(Refused::NoUser),
-                (false, Some(n)) => me.uid = Some(n),
-                _ => {}
+            if me.uid.is_none() {
+                me.uid = Some(number.ok_or(Refused::NoUser)?);
+                me.gid = me.uid.unwrap_or(0);
             }
-            primary = primary.or(me.uid);
         }
-        if let Some(g) = group {
-            primary = Some(match g[0] {
-                b'0'..=b'9' => id(g).ok_or(Refused::Syntax)?,
-                _ => {
-                    let mut gid = None;
-                    scan(c"/etc/group", &mut |f| {
-                        if f[0] == g {
-                            gid = id(f[2]);
-                        }
-                        gid.is_some()
-                    });
-                    gid.ok_or(Refused::NoGroup)?
+        // The group: a number, or a name from /etc/group.
+        match group {
+            Some(g) => {
+                me.gid = match number(g)? {
+                    Some(n) => n,
+                    None => {
+                        let mut gid = None;
+                        scan(c"/etc/group", &mut |f| {
+                            gid = id(f[2]).filter(|_| f[0] == g);
+                            gid.is_some()
+                        });
+                        gid.ok_or(Refused::NoGroup)?
+                    }
                 }
-            });
+            }
+            None if user.is_empty() => return Err(Refused::Syntax),
+            None => {}
         }
         if !rustix::process::geteuid().is_root() {
             return Err(Refused::NotRoot);
         }
-        me.gid = primary.unwrap_or(0);
-        me.add_group(me.gid);
-        let mut full = false;
-        let name = &name_buf[..name_len];
+        // The primary group, then every group that lists the user's name.
+        me.groups[0] = me.gid;
+        let name = &me.env[5..5 + name_len];
+        let (mut groups, mut n) = (me.groups, 1);
         if !name.is_empty() {
             scan(c"/etc/group", &mut |f| {
                 if let Some(g) = id(f[2]).filter(|_| f[3].split(|&c| c == b',').any(|m| m == name)) {
-                    full |= !me.add_group(g);
+                    if !groups[..n.min(GROUPS_MAX)].contains(&g) {
+                        if let Some(slot) = groups.get_mut(n) {
+                            *slot = g;
+                        }
+                        n += 1;
+                    }
                 }
                 false
             });
         }
-        if full {
+        if n > GROUPS_MAX {
             return Err(Refused::TooMany);
         }
+        (me.groups, me.ngroups) = (groups, n);
         Ok(me)
-    }
-
-    /// Add a supplementary group once; false when the table is full.
-    fn add_group(&mut self, g: u32) -> bool {
-        if self.groups[..self.ngroups].contains(&g) {
-            return true;
-        }
-        let Some(slot) = self.groups.get_mut(self.ngroups) else { return false };
-        *slot = g;
-        self.ngroups += 1;
-        true
     }
 
     /// Record `USER`, `LOGNAME` and `HOME` (`/` when the entry has none);

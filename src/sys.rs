@@ -86,7 +86,7 @@ pub fn exec_search(file: &CStr, argv: CArgv, envp: CArgv) -> Errno {
     if name.len() == 1 {
         return Errno::NOENT;
     }
-    if name.contains(&b'/') {
+    if name.iter().any(|&c| c == b'/') {
         return execve(name, argv, envp);
     }
     let path = var(b"PATH").map_or(&b"/usr/local/bin:/bin:/usr/bin"[..], |p| p.to_bytes());
@@ -441,7 +441,7 @@ pub fn stderr() -> rustix::fd::BorrowedFd<'static> {
 /// itself: `KEY=VALUE\0`, a directory name and its NUL). Anything else
 /// aborts: a cheaper check than [`CStr::from_bytes_with_nul`]'s.
 pub fn cstr_of(b: &[u8]) -> &CStr {
-    if b.last() != Some(&0) || b[..b.len() - 1].contains(&0) {
+    if b.last() != Some(&0) || b[..b.len() - 1].iter().any(|&c| c == 0) {
         abort();
     }
     // SAFETY: checked just above: one NUL, at the end.

@@ -89,7 +89,7 @@ impl Zone {
         // musl's test: a leading colon, or a slash before any comma, names a file.
         let colon = s.first() == Some(&b':');
         let slash = s.iter().position(|&c| c == b'/');
-        if !colon && !slash.is_some_and(|p| !s[..p].contains(&b',')) {
+        if !colon && !slash.is_some_and(|p| !s[..p].iter().any(|&c| c == b',')) {
             z.rule = parse_rule(s);
             return z;
         }
