@@ -6,6 +6,7 @@
 //! parsing, so the command's own options are never ours. Every problem is a
 //! [`Usage`] error (exit code 2) and nothing has happened yet when it is found.
 
+use crate::out::{self, msg};
 use crate::sys::{self, Argv};
 use core::ffi::CStr;
 
@@ -118,7 +119,8 @@ pub struct Usage<'a> {
     pub arg: Option<&'a CStr>,
 }
 
-/// The usage errors, in the order of [`PROBLEMS`].
+/// The usage errors, in the order of the `@problems` section of
+/// `src/messages.txt`.
 #[repr(u8)]
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Problem {
@@ -159,45 +161,16 @@ pub enum Problem {
 }
 
 
-macro_rules! base_problems {
-    () => {
-        "unknown option\0see dfork --help\0option\0takes no value\0option\0needs a value\0\
-empty argument\0files and directories must not be empty\0--env\0expected NAME=VALUE\0\
---every\0expected seconds from 0.001 to 86400\0--format\0expected ctime, iso8601 or epoch\0\
---umask\0expected an octal mode from 0 to 0777\0unexpected argument\0--heartbeat runs no command\0\
-no command\0see dfork --help\0--every and --format\0only go with --heartbeat\0"
-    };
-}
-#[cfg(feature = "control")]
-macro_rules! problems {
-    () => {
-        concat!(
-            base_problems!(),
-            "--signal\0expected a signal name or number (TERM, SIGHUP, usr1, 9)\0\
---retry\0expected a schedule like TERM/30/KILL/5, or seconds\0\
---timeout\0expected seconds from 0.001 to 86400\0--stop and --status\0need -p FILE\0\
---signal, --timeout and --retry\0only go with --stop\0\
---user\0expected USER[:GROUP], names or numbers below 4294967295\0"
-        )
-    };
-}
-#[cfg(not(feature = "control"))]
-macro_rules! problems {
-    () => {
-        base_problems!()
-    };
-}
-/// `what` and `why` of each [`Problem`], each ended by a NUL (those of the
-/// `control` feature only in builds that have it).
-const PROBLEMS: &[u8] = problems!().as_bytes();
-
 impl Usage<'_> {
     /// Print `dfork: <what> '<arg>': <why>` on stderr.
     pub fn print(&self) {
-        let mut parts = PROBLEMS.split(|&c| c == 0).skip(2 * self.problem as usize);
-        let what = parts.next().unwrap_or(b"");
-        let why = parts.next().unwrap_or(b"");
-        crate::out::usage(what, self.arg, why);
+        // What and why: two entries of `@problems` in src/messages.txt.
+        let p = msg::PROBLEMS + 2 * self.problem as usize;
+        let mut l = out::err_msg(p);
+        if let Some(a) = self.arg {
+            l.bytes(b" '").cstr(a).bytes(b"'");
+        }
+        l.bytes(b": ").msg(p + 1).end();
     }
 }
 

@@ -6,7 +6,7 @@ use crate::daemon::Daemon;
 use crate::error::{Error, ExitCode, Stage, Text};
 #[cfg(not(feature = "heartbeat"))]
 use crate::out;
-use crate::out::Line;
+use crate::out::{msg, Line};
 use crate::sys::{self, Argv, EnvTable, ENV_MAX};
 #[cfg(feature = "control")]
 use crate::ident::{Ident, Refused};
@@ -16,31 +16,15 @@ use crate::ident::{Ident, Refused};
 #[derive(Debug)]
 pub enum Ident {}
 
-/// The usage text of `dfork --help`; the README's option and exit code tables
-/// say the same.
-pub const HELP: &[u8] = b"\
-usage: dfork [OPTIONS] [--] COMMAND [ARGS...]
-       dfork [OPTIONS] --heartbeat [FILE] [--every SECONDS] [--format FMT]
-Run COMMAND, or the built-in heartbeat, as a well-behaved UNIX daemon.
-
-  -p, --pidfile FILE     lock FILE and write the daemon's pid to it
-  -c, --chdir DIR        working directory of the daemon (default /)
-  -m, --umask MODE       octal umask of the daemon (default 022)
-  -o, --stdout FILE      append the daemon's stdout to FILE (default /dev/null)
-  -e, --stderr FILE      append the daemon's stderr to FILE (default /dev/null)
-  -E, --env NAME=VALUE   set an environment variable (repeatable)
-  -f, --foreground       do not fork (for supervisors); stdout/stderr are kept
-  -q, --quiet            do not print 'Daemon PID N'
-      --heartbeat [FILE] append a timestamp line to FILE (default /tmp/daemon-log)
-      --every SECONDS    heartbeat period, 0.001 to 86400 (default 10)
-      --format FMT       ctime (default), iso8601 or epoch
-  -h, --help             show this help
-  -V, --version          show the version
-
-exit codes:
-  0 started   1 already running   2 usage error   125 dfork failed
-  126 COMMAND not executable   127 COMMAND not found
-";
+/// `dfork --help`: the `@help` lines of `src/messages.txt` (the README's
+/// option and exit code tables say the same).
+fn help() {
+    let mut l = Line::stdout();
+    for id in msg::HELP..msg::HELP_END {
+        l.msg(id).bytes(b"\n");
+    }
+    l.flush();
+}
 
 /// Run dfork with these arguments; the return value is the exit code.
 pub fn run(argv: Argv<'static>) -> u8 {
@@ -60,7 +44,7 @@ pub fn run(argv: Argv<'static>) -> u8 {
     #[cfg(not(feature = "control"))]
     let user: Option<Ident> = None;
     match cfg.mode {
-        Mode::Help => Line::stdout().bytes(HELP).flush(),
+        Mode::Help => help(),
         Mode::Version => Line::stdout().bytes(b"dfork ").bytes(env!("CARGO_PKG_VERSION").as_bytes()).end(),
         Mode::Exec => return exec(argv, &cfg, user.as_ref()),
         #[cfg(feature = "control")]

@@ -4,7 +4,7 @@
 //! daemon sends back to the launcher through the status pipe; the path a step
 //! worked on is looked up in the [`Daemon`](crate::Daemon) when it is printed.
 
-use crate::out;
+use crate::out::{self, msg};
 use core::ffi::CStr;
 use rustix::io::Errno;
 
@@ -79,33 +79,6 @@ pub enum Stage {
     Control,
 }
 
-macro_rules! base_verbs {
-    () => {
-        "already running\0open\0open\0open\0open\0pipe\0fork\0setsid\0chdir\0dup2\0\
-close_range\0write\0sigprocmask\0environment\0exec\0open\0start\0"
-    };
-}
-#[cfg(feature = "control")]
-macro_rules! verbs {
-    () => {
-        concat!(base_verbs!(), "user\0chroot\0become\0pidfile\0")
-    };
-}
-#[cfg(not(feature = "control"))]
-macro_rules! verbs {
-    () => {
-        base_verbs!()
-    };
-}
-/// The verb of each stage's error line (`dfork: <verb> <path>: <why>`), in
-/// [`Stage`] order, each ended by a NUL.
-const VERBS: &[u8] = verbs!().as_bytes();
-
-/// The `i`-th of the NUL-ended strings in `table`.
-fn nth(table: &'static [u8], i: usize) -> &'static [u8] {
-    table.split(|&c| c == 0).nth(i).unwrap_or(b"")
-}
-
 impl Stage {
     /// The stage a byte from the status pipe names (unknown: [`Stage::Start`]).
     pub fn from_u8(b: u8) -> Stage {
@@ -171,35 +144,6 @@ pub enum Text {
 }
 
 
-macro_rules! base_texts {
-    () => {
-        "not a regular file\0has more than one hard link\0too many variables (at most 1024)\0\
-the daemon died during start-up\0is a symbolic link; refusing to follow it\0"
-    };
-}
-#[cfg(feature = "control")]
-macro_rules! texts {
-    () => {
-        concat!(
-            base_texts!(),
-            "no such user\0no such group\0more than 32 groups, or too long a name or home\0\
-privileges survived the drop (setuid(0) or a capability still works); refusing to run\0\
-owned or writable by another user; refusing as root (--force overrides)\0\
-in a directory another user can write to; refusing as root (--force overrides)\0\
-not a pidfile (expected a pid and a newline)\0"
-        )
-    };
-}
-#[cfg(not(feature = "control"))]
-macro_rules! texts {
-    () => {
-        base_texts!()
-    };
-}
-/// The words of each [`Text`], in order, each ended by a NUL (those of the
-/// `control` feature only in builds that have it).
-const TEXTS: &[u8] = texts!().as_bytes();
-
 /// A failed start: the step, and an errno (positive), a [`Text`] (negative),
 /// or for [`Stage::Running`] the running daemon's pid (0 if unknown).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -257,7 +201,7 @@ impl Error {
     /// or `dfork: already running as pid N (FILE)`. `path` is what the step
     /// worked on ([`Daemon::path_of`](crate::Daemon::path_of) knows it).
     pub fn print(&self, path: Option<&CStr>) {
-        let mut l = out::err_line(nth(VERBS, self.stage as usize));
+        let mut l = out::err_msg(msg::VERBS + self.stage as usize);
         if self.stage == Stage::Running {
             if self.code > 0 {
                 l.bytes(b" as pid ").num(self.code as u64);
@@ -271,17 +215,17 @@ impl Error {
         l.bytes(b": ");
         match self.errno() {
             Some(Errno::LOOP) if self.stage != Stage::Exec && self.stage != Stage::Chdir => {
-                l.bytes(nth(TEXTS, -(Text::Symlink as i32) as usize - 1))
+                l.msg(msg::TEXTS + (-(Text::Symlink as i32)) as usize - 1)
             }
             Some(e) => l.errno(e),
-            None => l.bytes(nth(TEXTS, (-self.code) as usize - 1)),
+            None => l.msg(msg::TEXTS + (-self.code) as usize - 1),
         };
         l.end();
     }
 }
 
-/// The errors a daemonizer meets, described in [`ERRNO_TEXT`] in the same
-/// order; any other is printed as `error N` (musl's whole table costs 2 KiB).
+/// The errors a daemonizer meets, described by the `@errno` section of
+/// `src/messages.txt` in the same order; any other is printed as `error N` (musl's whole table costs 2 KiB).
 /// Errno values differ between architectures (mips), so they are named.
 const ERRNOS: [Errno; 31] = [
     Errno::PERM, Errno::NOENT, Errno::SRCH, Errno::INTR, Errno::IO, Errno::NXIO, Errno::TOOBIG, Errno::NOEXEC,
@@ -291,38 +235,63 @@ const ERRNOS: [Errno; 31] = [
     Errno::NOTSUP, Errno::DQUOT,
 ];
 
-/// musl's words for [`ERRNOS`], each ended by a NUL.
-const ERRNO_TEXT: &[u8] = b"Operation not permitted\0No such file or directory\0No such process\0\
-Interrupted system call\0I/O error\0No such device or address\0Argument list too long\0Exec format error\0\
-Bad file descriptor\0Resource temporarily unavailable\0Out of memory\0Permission denied\0Resource busy\0\
-File exists\0No such device\0Not a directory\0Is a directory\0Invalid argument\0\
-Too many open files in system\0No file descriptors available\0Text file busy\0File too large\0\
-No space left on device\0Read-only file system\0Too many links\0Filename too long\0\
-Function not implemented\0Symbolic link loop\0Value too large for data type\0Not supported\0Quota exceeded\0";
-
-/// The text for `e`, if [`ERRNOS`] has it.
-pub fn describe(e: Errno) -> Option<&'static [u8]> {
-    let i = ERRNOS.iter().position(|&x| x == e)?;
-    Some(nth(ERRNO_TEXT, i))
+/// Where `e`'s words are in the `@errno` section of `src/messages.txt`, if
+/// [`ERRNOS`] has it.
+pub fn describe(e: Errno) -> Option<usize> {
+    ERRNOS.iter().position(|&x| x == e)
 }
 
 #[cfg(test)]
 mod tests {
     use super::describe;
+    use crate::out::{msg, unpack};
+    use crate::pack;
     use rustix::io::Errno;
+
+    fn words(e: Errno) -> Option<String> {
+        let mut v = vec![];
+        unpack(msg::ERRNO + describe(e)?, &mut |b| v.push(b));
+        Some(String::from_utf8(v).unwrap())
+    }
 
     #[test]
     fn errno_texts_match_their_numbers() {
-        assert_eq!(describe(Errno::NOENT), Some(&b"No such file or directory"[..]));
-        assert_eq!(describe(Errno::ACCESS), Some(&b"Permission denied"[..]));
-        assert_eq!(describe(Errno::LOOP), Some(&b"Symbolic link loop"[..]));
-        assert_eq!(describe(Errno::NOSPC), Some(&b"No space left on device"[..]));
-        assert_eq!(describe(Errno::DQUOT), Some(&b"Quota exceeded"[..]));
-        assert_eq!(describe(Errno::NOTSUP), Some(&b"Not supported"[..]));
-        assert_eq!(describe(Errno::MFILE), Some(&b"No file descriptors available"[..]));
-        assert_eq!(describe(Errno::NAMETOOLONG), Some(&b"Filename too long"[..]));
-        assert_eq!(describe(Errno::NOSYS), Some(&b"Function not implemented"[..]));
-        assert_eq!(describe(Errno::OVERFLOW), Some(&b"Value too large for data type"[..]));
-        assert_eq!(describe(Errno::from_raw_os_error(200)), None);
+        assert_eq!(words(Errno::NOENT).as_deref(), Some("No such file or directory"));
+        assert_eq!(words(Errno::ACCESS).as_deref(), Some("Permission denied"));
+        assert_eq!(words(Errno::LOOP).as_deref(), Some("Symbolic link loop"));
+        assert_eq!(words(Errno::NOSPC).as_deref(), Some("No space left on device"));
+        assert_eq!(words(Errno::DQUOT).as_deref(), Some("Quota exceeded"));
+        assert_eq!(words(Errno::NOTSUP).as_deref(), Some("Not supported"));
+        assert_eq!(words(Errno::MFILE).as_deref(), Some("No file descriptors available"));
+        assert_eq!(words(Errno::NAMETOOLONG).as_deref(), Some("Filename too long"));
+        assert_eq!(words(Errno::NOSYS).as_deref(), Some("Function not implemented"));
+        assert_eq!(words(Errno::OVERFLOW).as_deref(), Some("Value too large for data type"));
+        assert_eq!(words(Errno::from_raw_os_error(200)), None);
+    }
+
+    /// Every entry of src/messages.txt (for this build's features) unpacks
+    /// to its text, and the sections are where the code looks for them.
+    #[test]
+    fn packed_messages_unpack_to_the_source() {
+        let mut features = vec![];
+        if cfg!(feature = "heartbeat") {
+            features.push("heartbeat");
+        }
+        if cfg!(feature = "control") {
+            features.push("control");
+        }
+        let sections = pack::sections(include_str!("messages.txt"), &features);
+        let all: Vec<&String> = sections.iter().flat_map(|(_, e)| e).collect();
+        for (id, want) in all.iter().enumerate() {
+            let mut got = vec![];
+            unpack(id, &mut |b| got.push(b));
+            assert_eq!(String::from_utf8(got).unwrap(), **want, "entry {id}");
+            let again = pack::unpack(&msg::RULES, &msg::PACKED, id);
+            assert_eq!(again, want.as_bytes(), "entry {id}, unpacked by pack.rs");
+        }
+        let start = |n: &str| sections.iter().take_while(|(s, _)| s != n).map(|(_, e)| e.len()).sum::<usize>();
+        assert_eq!((msg::VERBS, msg::TEXTS, msg::PROBLEMS, msg::ERRNO), (start("verbs"), start("texts"), start("problems"), start("errno")));
+        assert_eq!(msg::ERRNO_END - msg::ERRNO, super::ERRNOS.len());
+        assert!(msg::PACKED.len() * 10 < all.iter().map(|e| e.len() + 1).sum::<usize>() * 6, "packing saves at least 40 %");
     }
 }

@@ -37,6 +37,10 @@ pub mod heartbeat;
 #[cfg(feature = "control")]
 pub mod ident;
 pub mod out;
+/// The message packer of build.rs, here only for the test that unpacks.
+#[cfg(test)]
+#[path = "pack.rs"]
+mod pack;
 pub mod pidfile;
 pub mod sys;
 #[cfg(feature = "heartbeat")]

@@ -11,6 +11,30 @@ use core::ffi::CStr;
 use rustix::fd::BorrowedFd;
 use rustix::io::Errno;
 
+/// dfork's message tables, packed by `build.rs` from `src/messages.txt`
+/// (`src/pack.rs`): `PACKED`, `RULES`, and the first entry of each section
+/// (`HELP`, `VERBS`, `TEXTS`, `PROBLEMS`, `ERRNO`) and one past its last.
+pub mod msg {
+    include!(concat!(env!("OUT_DIR"), "/messages.rs"));
+}
+
+/// Call `f` with each byte of message `id` (an index into [`msg`]),
+/// unpacked: a byte from 128 on stands for the pair [`msg::RULES`] gives.
+pub fn unpack(id: usize, f: &mut dyn FnMut(u8)) {
+    fn expand(b: u8, f: &mut dyn FnMut(u8)) {
+        match b.checked_sub(128).and_then(|i| msg::RULES.get(i as usize)) {
+            Some(&[x, y]) => {
+                expand(x, f);
+                expand(y, f);
+            }
+            None => f(b),
+        }
+    }
+    for &b in msg::PACKED.split(|&c| c == 0).nth(id).unwrap_or_default() {
+        expand(b, f);
+    }
+}
+
 /// Capacity of a [`Line`]; longer lines are written in several pieces.
 const CAP: usize = 512;
 
@@ -52,6 +76,14 @@ impl<'f> Line<'f> {
         self
     }
 
+    /// Append message `id` of [`msg`], unpacked.
+    pub fn msg(&mut self, id: usize) -> &mut Self {
+        unpack(id, &mut |b| {
+            self.bytes(&[b]);
+        });
+        self
+    }
+
     /// Append a C string without its NUL.
     pub fn cstr(&mut self, s: &CStr) -> &mut Self {
         self.bytes(s.to_bytes())
@@ -69,7 +101,7 @@ impl<'f> Line<'f> {
     /// [`strerror(3)`]: https://man7.org/linux/man-pages/man3/strerror.3.html
     pub fn errno(&mut self, e: Errno) -> &mut Self {
         match crate::error::describe(e) {
-            Some(t) => self.bytes(t),
+            Some(i) => self.msg(msg::ERRNO + i),
             None => self.bytes(b"error ").num(e.raw_os_error() as u64),
         }
     }
@@ -121,6 +153,13 @@ pub fn itoa(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
 pub fn err_line(what: &[u8]) -> Line<'static> {
     let mut l = Line::stderr();
     l.bytes(b"dfork: ").bytes(what);
+    l
+}
+
+/// [`err_line`] with message `what` of [`msg`].
+pub fn err_msg(what: usize) -> Line<'static> {
+    let mut l = err_line(b"");
+    l.msg(what);
     l
 }
 
