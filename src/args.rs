@@ -587,12 +587,12 @@ const SIGNAL_NAMES: &[u8] = b"HUP\0INT\0QUIT\0ILL\0TRAP\0ABRT\0BUS\0FPE\0KILL\0U
 CHLD\0CONT\0STOP\0TSTP\0TTIN\0TTOU\0URG\0XCPU\0XFSZ\0VTALRM\0PROF\0WINCH\0IO\0PWR\0SYS\0";
 
 /// Their numbers on this architecture (they differ on mips).
-const SIGNAL_NUMBERS: [i32; 30] = [
-    libc::SIGHUP, libc::SIGINT, libc::SIGQUIT, libc::SIGILL, libc::SIGTRAP, libc::SIGABRT, libc::SIGBUS,
-    libc::SIGFPE, libc::SIGKILL, libc::SIGUSR1, libc::SIGSEGV, libc::SIGUSR2, libc::SIGPIPE, libc::SIGALRM,
-    libc::SIGTERM, libc::SIGCHLD, libc::SIGCONT, libc::SIGSTOP, libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU,
-    libc::SIGURG, libc::SIGXCPU, libc::SIGXFSZ, libc::SIGVTALRM, libc::SIGPROF, libc::SIGWINCH, libc::SIGIO,
-    libc::SIGPWR, libc::SIGSYS,
+const SIGNAL_NUMBERS: [u8; 30] = [
+    libc::SIGHUP as u8, libc::SIGINT as u8, libc::SIGQUIT as u8, libc::SIGILL as u8, libc::SIGTRAP as u8, libc::SIGABRT as u8, libc::SIGBUS as u8,
+    libc::SIGFPE as u8, libc::SIGKILL as u8, libc::SIGUSR1 as u8, libc::SIGSEGV as u8, libc::SIGUSR2 as u8, libc::SIGPIPE as u8, libc::SIGALRM as u8,
+    libc::SIGTERM as u8, libc::SIGCHLD as u8, libc::SIGCONT as u8, libc::SIGSTOP as u8, libc::SIGTSTP as u8, libc::SIGTTIN as u8, libc::SIGTTOU as u8,
+    libc::SIGURG as u8, libc::SIGXCPU as u8, libc::SIGXFSZ as u8, libc::SIGVTALRM as u8, libc::SIGPROF as u8, libc::SIGWINCH as u8, libc::SIGIO as u8,
+    libc::SIGPWR as u8, libc::SIGSYS as u8,
 ];
 
 /// A signal by name (`TERM`, `SIGTERM`, `term`) or number (`15`; 1 to
@@ -611,7 +611,7 @@ pub fn parse_signal(b: &[u8]) -> Option<i32> {
         return (1..=64).contains(&n).then_some(n as i32);
     }
     let i = SIGNAL_NAMES.split(|&c| c == 0).position(|w| w == name)?;
-    SIGNAL_NUMBERS.get(i).copied()
+    SIGNAL_NUMBERS.get(i).map(|&n| n as i32)
 }
 
 /// Strict decimal digits: no sign, no leading zero (but `0` itself), at most

@@ -114,7 +114,7 @@ fn user_vars(user: Option<&Ident>) -> usize {
     let mut n = 0;
     #[cfg(feature = "control")]
     if let Some(u) = user {
-        u.each_env(|_| n += 1);
+        n = u.vars();
     }
     #[cfg(not(feature = "control"))]
     let _ = user;
@@ -136,10 +136,7 @@ fn exec(argv: Argv<'static>, cfg: &Config<'static>, user: Option<&Ident>) -> u8 
     let d = daemon_of(cfg, user).command(name);
     let running = match d.start() {
         Ok(r) => r,
-        Err(e) => {
-            e.print(d.path_of(e.stage));
-            return e.exit_code() as u8;
-        }
+        Err(e) => return d.report(e),
     };
     if added == 0 {
         running.exec(argv.raw_from(cfg.command), sys::env())

@@ -15,7 +15,7 @@
 
 use crate::args::{Config, Schedule};
 use crate::error::{Error, ExitCode, Stage, Text};
-use crate::out::{self, Line};
+use crate::out::{self, msg, Line};
 use crate::pidfile::{read_pid, same_file};
 use crate::sys;
 use core::ffi::CStr;
@@ -153,13 +153,20 @@ pub fn run(cfg: &Config<'_>, stop: bool) -> u8 {
     // The code for --stop, or for --status.
     let code = |s: ExitCode, l: Lsb| if stop { s as u8 } else { l as u8 };
     let mut say = if stop { out::err_line(b"") } else { Line::stdout() };
+    let mut not_running = |what, removed: bool| {
+        say.msg(what).bytes(b" ").cstr(path);
+        if removed {
+            say.bytes(b" ").msg(SAID_REMOVED);
+        }
+        say.bytes(b")").end();
+    };
     let seen = match inspect(path, cfg.force) {
         Err(e) => {
             e.print(Some(path));
             return code(ExitCode::Failed, Lsb::Unknown);
         }
         Ok(None) => {
-            say.bytes(b"not running (no pidfile ").cstr(path).bytes(b")").end();
+            not_running(SAID_NO_PIDFILE, false);
             return code(ExitCode::Running, Lsb::Stopped);
         }
         Ok(Some(s)) => s,
@@ -169,18 +176,16 @@ pub fn run(cfg: &Config<'_>, stop: bool) -> u8 {
         return code(ExitCode::Failed, Lsb::Unknown);
     };
     if !seen.locked && !alive(pid) {
-        say.bytes(b"not running (stale pidfile ").cstr(path);
-        say.bytes(if stop && seen.remove() { b" removed)" } else { b")" }).end();
+        not_running(SAID_STALE, stop && seen.remove());
         return code(ExitCode::Running, Lsb::Dead);
     }
     if !seen.locked && !(stop && cfg.force) {
-        let mut l = out::err_line(b"pidfile ");
-        l.cstr(path).bytes(b": pid ").num(pid as u64).bytes(b" is alive but does not hold the lock, so it may not be the daemon");
-        l.bytes(if stop { b"; not signalling it (--force overrides)" } else { b"" }).end();
+        about_pid(b"pidfile ", path, pid, SAID_NOT_LOCKED, if stop { SAID_NOT_SIGNALLING } else { 0 });
         return code(ExitCode::Failed, Lsb::Unknown);
     }
     if !stop {
-        say.bytes(b"running as pid ").num(pid as u64).end();
+        let mut l = Line::stdout();
+        l.msg(SAID_RUNNING_AS).bytes(b" ").num(pid as u64).end();
         return Lsb::Running as u8;
     }
     match terminate(&seen, pid, &cfg.schedule, cfg.force) {
@@ -189,8 +194,7 @@ pub fn run(cfg: &Config<'_>, stop: bool) -> u8 {
             ExitCode::Ok as u8
         }
         Ok(false) => {
-            let mut l = out::err_line(b"stop ");
-            l.cstr(path).bytes(b": pid ").num(pid as u64).bytes(b" is still running after the whole schedule").end();
+            about_pid(b"stop ", path, pid, SAID_STILL_RUNNING, 0);
             ExitCode::Failed as u8
         }
         Err(e) => {
@@ -198,6 +202,25 @@ pub fn run(cfg: &Config<'_>, stop: bool) -> u8 {
             ExitCode::Failed as u8
         }
     }
+}
+
+/// What `--stop` and `--status` say: entries of `@said` in `src/messages.txt`.
+const SAID_NO_PIDFILE: usize = msg::SAID;
+const SAID_STALE: usize = msg::SAID + 1;
+const SAID_REMOVED: usize = msg::SAID + 2;
+const SAID_NOT_LOCKED: usize = msg::SAID + 3;
+const SAID_NOT_SIGNALLING: usize = msg::SAID + 4;
+const SAID_STILL_RUNNING: usize = msg::SAID + 5;
+const SAID_RUNNING_AS: usize = msg::SAID + 6;
+
+/// `dfork: <verb>FILE: pid N <what>[<tail>]` on stderr (`tail` 0: none).
+fn about_pid(verb: &[u8], path: &CStr, pid: u32, what: usize, tail: usize) {
+    let mut l = out::err_line(verb);
+    l.cstr(path).bytes(b": pid ").num(pid as u64).bytes(b" ").msg(what);
+    if tail != 0 {
+        l.msg(tail);
+    }
+    l.end();
 }
 
 /// Run `s` against `pid`: true once it has exited. The process is pinned

@@ -477,8 +477,7 @@ fn launcher_wait(prep: &Prepared<'_>, rd: OwnedFd, middle: i32) -> ! {
     };
     if let Some(e) = err {
         prep.abandon();
-        e.print(d.path_of(e.stage));
-        sys::exit_now(e.exit_code() as u8);
+        sys::exit_now(d.report(e));
     }
     if !d.quiet {
         Line::stdout().bytes(b"Daemon PID ").num(pid as u64).end();
@@ -509,6 +508,13 @@ fn reap(pid: i32) {
 }
 
 impl<'a> Daemon<'a> {
+    /// Print `e` as one line, with the path its stage worked on; its exit code.
+    #[inline(never)]
+    pub fn report(&self, e: Error) -> u8 {
+        e.print(self.path_of(e.stage));
+        e.exit_code() as u8
+    }
+
     /// The path or command a stage worked on, for its error line.
     pub fn path_of(&self, stage: Stage) -> Option<&'a CStr> {
         match stage {

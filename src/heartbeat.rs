@@ -121,10 +121,7 @@ fn write_some(fd: BorrowedFd<'_>, b: &[u8]) -> usize {
 pub fn run(cfg: &Config<'_>, d: Daemon<'_>) -> u8 {
     let prep = match d.prepare() {
         Ok(p) => p,
-        Err(e) => {
-            e.print(d.path_of(e.stage));
-            return e.exit_code() as u8;
-        }
+        Err(e) => return d.report(e),
     };
     let mut log = Log { path: cfg.log, dir: None, fd: None, id: (0, 0), pending: Buf::new() };
     let opened = fds::anchor(cfg.log).map_err(|e| Error::os(Stage::Log, e)).and_then(|dir| {
@@ -146,10 +143,7 @@ pub fn run(cfg: &Config<'_>, d: Daemon<'_>) -> u8 {
     let keep = [log_fd, log.dir.as_ref().map_or(log_fd, |d| d.as_fd())];
     let mut running = match prep.detach(&keep) {
         Ok(r) => r,
-        Err(e) => {
-            e.print(d.path_of(e.stage));
-            return e.exit_code() as u8;
-        }
+        Err(e) => return d.report(e),
     };
     for sig in [libc::SIGHUP, libc::SIGTERM, libc::SIGINT] {
         sys::set_catch(sig, on_signal);

@@ -204,6 +204,15 @@ impl Ident {
         &self.groups[..self.ngroups]
     }
 
+    /// How many variables [`each_env`](Self::each_env) gives: 3, or 0.
+    pub fn vars(&self) -> usize {
+        if self.env_len > 0 {
+            3
+        } else {
+            0
+        }
+    }
+
     /// Call `f` with `USER=`, `LOGNAME=` and `HOME=` (none for a user given
     /// by a number without a passwd entry, or for `:GROUP`).
     pub fn each_env<'s>(&'s self, mut f: impl FnMut(&'s CStr)) {
