@@ -124,7 +124,7 @@ pub fn run(cfg: &Config<'_>, d: Daemon<'_>) -> u8 {
         Err(e) => return d.report(e),
     };
     let mut log = Log { path: cfg.log, dir: None, fd: None, id: (0, 0), pending: Buf::new() };
-    let opened = fds::anchor(cfg.log).map_err(|e| Error::os(Stage::Log, e)).and_then(|dir| {
+    let opened = anchor(cfg, &mut log.path).map_err(|e| Error::os(Stage::Log, e)).and_then(|dir| {
         log.dir = dir;
         log.open()
     });
@@ -154,6 +154,21 @@ pub fn run(cfg: &Config<'_>, d: Daemon<'_>) -> u8 {
     tick_loop(&mut log, &zone, cfg.every_ms, cfg.format);
     running.abandon();
     ExitCode::Ok as u8
+}
+
+/// Where the log's path is resolved (see [`fds::anchor`]). With `-r DIR`,
+/// an absolute path names a file inside DIR: it is opened relative to DIR
+/// here, before the chroot, and reopened the same way after it.
+fn anchor<'a>(cfg: &Config<'a>, path: &mut &'a CStr) -> Result<Option<OwnedFd>, Errno> {
+    #[cfg(feature = "control")]
+    if let (Some(root), Some(b'/')) = (cfg.chroot, path.to_bytes().first()) {
+        let skip = path.to_bytes().iter().take_while(|&&c| c == b'/').count();
+        *path = sys::cstr_tail(path, skip);
+        let flags = rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC;
+        return rustix::fs::open(root, flags, rustix::fs::Mode::empty()).map(Some);
+    }
+    let _ = cfg;
+    fds::anchor(path)
 }
 
 /// Write a line at once, then one at each `t0 + k × every` (k = 1, 2, ...)

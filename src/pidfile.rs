@@ -61,7 +61,10 @@ impl<'a> Pidfile<'a> {
         let dir = crate::fds::anchor(path)?;
         let base = crate::fds::base(&dir);
         let flags = OFlags::RDWR | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
-        for _ in 0..64 {
+        // Each round ends in a success, a refusal, or a retry: a rival
+        // removed the file (rare), or someone held a shared lock for a
+        // moment (1 ms a round: a second in all).
+        for _ in 0..1000 {
             let fd = fs::openat(base, path, flags | OFlags::CREATE, Mode::from_bits_truncate(0o644))?;
             let st = fs::fstat(&fd)?;
             if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
