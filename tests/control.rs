@@ -71,6 +71,21 @@ fn a_daemon_that_ignores_sigterm_is_killed_by_the_schedule() {
 }
 
 #[test]
+fn forever_repeats_the_rest_of_the_schedule() {
+    let t = Test::new("stop-forever");
+    let p = t.path("d.pid");
+    // Exits on its third SIGTERM only.
+    let script = "n=0; trap 'n=$((n+1)); [ $n -ge 3 ] && exit 7' TERM; while :; do sleep 0.05; done";
+    let out = t.run(&mut dfork(["-p".as_ref(), p.as_os_str(), "sh".as_ref(), "-c".as_ref(), script.as_ref()]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let pid = daemon_pid(&out);
+    let o = ctl(&["--stop", "--retry", "forever/TERM/0.3"], &p);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let st = reap(pid);
+    assert!(libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 7, "exited by its third SIGTERM: {st:#x}");
+}
+
+#[test]
 fn a_daemon_that_outlives_the_schedule_is_reported() {
     let t = Test::new("stop-hup");
     let p = t.path("hb.pid");
