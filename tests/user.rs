@@ -160,7 +160,7 @@ fn chroot_into_a_root_holding_only_the_binary() {
         return;
     }
     let t = Test::new("user-chroot");
-    let root_dir = t.path("root");
+    let root_dir = t.path("jail");
     std::fs::create_dir(&root_dir).unwrap();
     std::fs::copy(bin(), root_dir.join("dfork")).unwrap();
     std::fs::set_permissions(&root_dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
@@ -181,6 +181,14 @@ fn chroot_into_a_root_holding_only_the_binary() {
     // Rotation after the chroot reopens the same path inside the root.
     std::fs::rename(&log, root_dir.join("hb.log.1")).unwrap();
     assert!(wait_for(10, || log.exists()), "reopened inside the root");
+    // Numbers need no file at all: the launcher itself in a root with no /etc.
+    let bare = empty_root(&t);
+    let out = t.run(&mut chrooted(&bare, &["-u", "12345:12345", "-p", "/n.pid", "-o", "/id.log", "/dfork", "--version"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!bare.join("etc").exists());
+    assert!(wait_for(10, || std::fs::read_to_string(bare.join("id.log")).unwrap_or_default().starts_with("dfork ")));
+    let out = t.run(&mut chrooted(&bare, &["-u", "nobody", "/dfork", "--version"]));
+    assert_eq!((code(&out), stderr(&out)), (125, "dfork: user nobody: no such user\n".to_string()), "a name needs /etc/passwd");
     // A root that does not exist: an error before forking.
     let missing = t.path("no-such-root");
     let out = t.run(dfork(["-r"]).arg(&missing).args(["/dfork", "--version"]));
