@@ -180,7 +180,7 @@ pub fn run(cfg: &Config<'_>, stop: bool) -> u8 {
         return code(ExitCode::Running, Lsb::Dead);
     }
     if !seen.locked && !(stop && cfg.force) {
-        about_pid(b"pidfile ", path, pid, SAID_NOT_LOCKED, if stop { SAID_NOT_SIGNALLING } else { 0 });
+        about_pid(b"pidfile ", path, pid, SAID_NOT_LOCKED, if stop { SAID_NOT_SIGNALLING } else { SAID_NOTHING });
         return code(ExitCode::Failed, Lsb::Unknown);
     }
     if !stop {
@@ -194,7 +194,7 @@ pub fn run(cfg: &Config<'_>, stop: bool) -> u8 {
             ExitCode::Ok as u8
         }
         Ok(false) => {
-            about_pid(b"stop ", path, pid, SAID_STILL_RUNNING, 0);
+            about_pid(b"stop ", path, pid, SAID_STILL_RUNNING, SAID_NOTHING);
             ExitCode::Failed as u8
         }
         Err(e) => {
@@ -212,14 +212,12 @@ const SAID_NOT_LOCKED: usize = msg::SAID + 3;
 const SAID_NOT_SIGNALLING: usize = msg::SAID + 4;
 const SAID_STILL_RUNNING: usize = msg::SAID + 5;
 const SAID_RUNNING_AS: usize = msg::SAID + 6;
+const SAID_NOTHING: usize = msg::SAID + 7;
 
-/// `dfork: <verb>FILE: pid N <what>[<tail>]` on stderr (`tail` 0: none).
+/// `dfork: <verb>FILE: pid N <what><tail>` on stderr.
 fn about_pid(verb: &[u8], path: &CStr, pid: u32, what: usize, tail: usize) {
     let mut l = out::err_line(verb);
-    l.cstr(path).bytes(b": pid ").num(pid as u64).bytes(b" ").msg(what);
-    if tail != 0 {
-        l.msg(tail);
-    }
+    l.cstr(path).bytes(b": pid ").num(pid as u64).bytes(b" ").msg(what).msg(tail);
     l.end();
 }
 

@@ -72,12 +72,13 @@ impl Refused {
 type Fields<'f> = [&'f [u8]; 7];
 
 /// Call `f` on each line of `/etc/passwd` or `/etc/group` until it returns
-/// true. A missing or unreadable file has no lines.
-/// One function, not one per caller: `f` is a trait object.
+/// true. A missing or unreadable file has no lines; a NUL byte ends a line
+/// too, so no field holds one (they become C strings). `f` is a trait
+/// object: one copy of this function, not one per caller.
 fn scan(path: &CStr, f: &mut dyn FnMut(&Fields<'_>) -> bool) {
     let Ok(fd) = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK, Mode::empty()) else { return };
     sys::with_mapped(fd.as_fd(), 1 << 24, &mut |text| {
-        for line in text.split(|&c| c == b'\n') {
+        for line in text.split(|&c| matches!(c, b'\n' | 0)) {
             let mut fields: Fields<'_> = [b""; 7];
             for (slot, v) in fields.iter_mut().zip(line.split(|&c| c == b':')) {
                 *slot = v;

@@ -74,11 +74,13 @@ fn a_daemon_that_ignores_sigterm_is_killed_by_the_schedule() {
 fn forever_repeats_the_rest_of_the_schedule() {
     let t = Test::new("stop-forever");
     let p = t.path("d.pid");
-    // Exits on its third SIGTERM only.
-    let script = "n=0; trap 'n=$((n+1)); [ $n -ge 3 ] && exit 7' TERM; while :; do sleep 0.05; done";
+    // Exits on its third SIGTERM only; says when its trap is set.
+    let ready = t.path("trapped");
+    let script = format!("n=0; trap 'n=$((n+1)); [ $n -ge 3 ] && exit 7' TERM; : > {}; while :; do sleep 0.05; done", ready.display());
     let out = t.run(&mut dfork(["-p".as_ref(), p.as_os_str(), "sh".as_ref(), "-c".as_ref(), script.as_ref()]));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let pid = daemon_pid(&out);
+    assert!(wait_for(10, || ready.exists()), "the trap is set");
     let o = ctl(&["--stop", "--retry", "forever/TERM/0.3"], &p);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let st = reap(pid);
@@ -305,7 +307,7 @@ fn a_launcher_waits_out_a_status_probe() {
 fn stop_and_status_usage_errors() {
     for (args, msg) in [
         (&["--stop"][..], "dfork: --stop and --status: need -p FILE\n"),
-        (&["--stop", "-p", "x", "-s", "NOPE"], "dfork: --signal 'NOPE': expected a signal name or number (TERM, SIGHUP, usr1, 9)\n"),
+        (&["--stop", "-p", "x", "-s", "NOPE"], "dfork: --signal 'NOPE': expected a signal name or number (TERM, HUP, 9)\n"),
         (&["--stop", "-p", "x", "--retry", "TERM/x"], "dfork: --retry 'TERM/x': expected a schedule like TERM/30/KILL/5, or seconds\n"),
         (&["-s", "HUP", "sleep", "1"], "dfork: --signal, --timeout and --retry: only go with --stop\n"),
     ] {
