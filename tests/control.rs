@@ -315,3 +315,22 @@ fn stop_and_status_usage_errors() {
         assert_eq!((code(&o), stderr(&o)), (2, msg.to_string()), "{args:?}");
     }
 }
+
+#[test]
+fn a_user_who_may_not_signal_the_daemon_gets_125() {
+    let name = "a_user_who_may_not_signal_the_daemon_gets_125";
+    if !root(name) || !have("setpriv", name) {
+        return;
+    }
+    let t = Test::new("stop-perm");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&t.dir.0, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let p = t.path("d.pid");
+    let pid = start_sleeper(&t, &p);
+    let as_nobody = |mode: &str| Command::new("setpriv").args(["--reuid", "65534", "--regid", "65534", "--clear-groups", bin(), mode, "-p"]).arg(&p).output().unwrap();
+    let o = as_nobody("--stop");
+    assert_eq!((code(&o), stderr(&o)), (125, format!("dfork: signal {}: Operation not permitted\n", p.display())));
+    assert!(alive(pid) && p.exists());
+    let o = as_nobody("--status");
+    assert_eq!((code(&o), stdout(&o)), (0, format!("running as pid {pid}\n")), "anyone may ask");
+}
