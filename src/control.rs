@@ -154,11 +154,7 @@ pub fn run(cfg: &Config<'_>, stop: bool) -> u8 {
     let code = |s: ExitCode, l: Lsb| if stop { s as u8 } else { l as u8 };
     let mut say = if stop { out::err_line(b"") } else { Line::stdout() };
     let mut not_running = |what, removed: bool| {
-        say.msg(what).bytes(b" ").cstr(path);
-        if removed {
-            say.bytes(b" ").msg(SAID_REMOVED);
-        }
-        say.bytes(b")").end();
+        say.msg(what).cstr(path).msg(if removed { SAID_REMOVED } else { SAID_CLOSE }).end();
     };
     let seen = match inspect(path, cfg.force) {
         Err(e) => {
@@ -185,7 +181,7 @@ pub fn run(cfg: &Config<'_>, stop: bool) -> u8 {
     }
     if !stop {
         let mut l = Line::stdout();
-        l.msg(SAID_RUNNING_AS).bytes(b" ").num(pid as u64).end();
+        l.msg(SAID_RUNNING_AS).num(pid as u64).end();
         return Lsb::Running as u8;
     }
     match terminate(&seen, pid, &cfg.schedule, cfg.force) {
@@ -207,17 +203,18 @@ pub fn run(cfg: &Config<'_>, stop: bool) -> u8 {
 /// What `--stop` and `--status` say: entries of `@said` in `src/messages.txt`.
 const SAID_NO_PIDFILE: usize = msg::SAID;
 const SAID_STALE: usize = msg::SAID + 1;
-const SAID_REMOVED: usize = msg::SAID + 2;
-const SAID_NOT_LOCKED: usize = msg::SAID + 3;
-const SAID_NOT_SIGNALLING: usize = msg::SAID + 4;
-const SAID_STILL_RUNNING: usize = msg::SAID + 5;
-const SAID_RUNNING_AS: usize = msg::SAID + 6;
-const SAID_NOTHING: usize = msg::SAID + 7;
+const SAID_CLOSE: usize = msg::SAID + 2;
+const SAID_REMOVED: usize = msg::SAID + 3;
+const SAID_NOT_LOCKED: usize = msg::SAID + 4;
+const SAID_NOT_SIGNALLING: usize = msg::SAID + 5;
+const SAID_STILL_RUNNING: usize = msg::SAID + 6;
+const SAID_RUNNING_AS: usize = msg::SAID + 7;
+const SAID_NOTHING: usize = msg::SAID + 8;
 
 /// `dfork: <verb>FILE: pid N <what><tail>` on stderr.
 fn about_pid(verb: &[u8], path: &CStr, pid: u32, what: usize, tail: usize) {
     let mut l = out::err_line(verb);
-    l.cstr(path).bytes(b": pid ").num(pid as u64).bytes(b" ").msg(what).msg(tail);
+    l.cstr(path).bytes(b": pid ").num(pid as u64).msg(what).msg(tail);
     l.end();
 }
 

@@ -110,6 +110,17 @@ impl Zone {
         z
     }
 
+    /// The zone a zoneinfo file's bytes describe, for times from `from` on;
+    /// None when they are not a version 2+ zoneinfo file. (What [`load`]
+    /// does with a mapped file; here for the fuzzer and for library users.)
+    ///
+    /// [`load`]: Self::load
+    pub fn from_tzif(file: &[u8], from: i64) -> Option<Zone> {
+        let mut z = Zone::utc();
+        parse_file(&mut z, file, from)?;
+        Some(z)
+    }
+
     /// The UTC offset in seconds (east positive) at `t`.
     pub fn offset(&self, t: i64) -> i32 {
         self.span(t).0
@@ -132,6 +143,10 @@ impl Zone {
         Local::new(self).at(t)
     }
 }
+
+/// The farthest time from the epoch that has a local time (2^51 s, a
+/// hundred million years): no line needs more, and no arithmetic overflows.
+const LIMIT: i64 = 1 << 51;
 
 /// Local time for a clock read again and again, as the heartbeat's is: it
 /// keeps the local date and the span of UTC time over which both it and the
@@ -165,7 +180,7 @@ impl<'z> Local<'z> {
     }
 
     fn fill(&mut self, t: i64) -> Option<()> {
-        if t.unsigned_abs() > 1 << 51 {
+        if t.unsigned_abs() > LIMIT as u64 {
             return None;
         }
         let (off, next) = self.zone.span(t);
@@ -174,22 +189,24 @@ impl<'z> Local<'z> {
         let wday = (days + 4).rem_euclid(7) as u8;
         self.day = Tm { year, mon: mon as u8 - 1, mday: mday as u8, wday, gmtoff: off, ..Tm::default() };
         self.midnight = days * 86400 - off as i64;
-        (self.from, self.until) = (t, next.min(self.midnight + 86400));
+        // Never past the limit beyond which local() refuses a time.
+        (self.from, self.until) = (t, next.min(self.midnight + 86400).min(LIMIT + 1));
         Some(())
     }
 }
 
 impl Rule {
-    /// The offset at `t`, and the first of this year's two changes after it
-    /// ([`Local`] works the date out again every local day, so a new year
-    /// brings the next year's changes).
+    /// The offset at `t`, and when it may change next: the first of this
+    /// year's two changes after `t`, or else the rule's next year (the year
+    /// is counted in standard time, as the dates are worked out: a change on
+    /// 1 January can come before the next local midnight).
     fn span(&self, t: i64) -> (i32, i64) {
         if self.kind < 2 {
             return (self.std, i64::MAX);
         }
         let (y, _, _) = civil((t + self.std as i64).div_euclid(86400));
         let (a, b) = (self.dates[0].utc(y, self.std), self.dates[1].utc(y, self.dst));
-        let mut next = i64::MAX;
+        let mut next = days_from_civil(y + 1, 1, 1) * 86400 - self.std as i64;
         for c in [a, b] {
             if c > t && c < next {
                 next = c;
@@ -487,6 +504,30 @@ mod tests {
             for t in (1_767_225_600..1_798_761_600).step_by(997) {
                 assert_eq!(cached.at(t), z.local(t), "TZ={tz:?} t={t}");
             }
+        }
+    }
+
+    /// Fuzzing found it: a span filled just inside the limit must not
+    /// answer for times past it (cached and fresh disagreed).
+    #[test]
+    fn the_cache_stops_at_the_limit() {
+        let z = Zone::load(Some(c"ccc0\xe5\xb4"), 0);
+        let mut cached = Local::new(&z);
+        for t in [LIMIT - 100, LIMIT, LIMIT + 1, -LIMIT, -LIMIT - 1] {
+            assert_eq!(cached.at(t), z.local(t), "t={t}");
+        }
+        assert!(cached.at(LIMIT + 1).is_none() && cached.at(LIMIT).is_some());
+    }
+
+    /// Fuzzing found it: daylight time from 1 March to 1 January 02:00.
+    /// Filled on 31 December (the rule's year in standard time), a span must
+    /// end at the rule's new year, not at the next local midnight.
+    #[test]
+    fn a_change_on_new_years_day_is_not_missed() {
+        let z = Zone::load(Some(c"STD2DST,J60/-1,0"), 0);
+        let mut cached = Local::new(&z);
+        for t in [192, 193, 3791, 86_591, 10_799, 10_800, 31_536_000 - 7300, 31_536_000 + 3600] {
+            assert_eq!(cached.at(t), z.local(t), "t={t}");
         }
     }
 
