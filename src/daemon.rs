@@ -287,6 +287,10 @@ impl<'a> Prepared<'a> {
             }
             Ok(Forked::Child) => {
                 drop(rd);
+                // A launcher killed meanwhile must not take the daemon with
+                // it: writes to the status pipe then fail with EPIPE instead
+                // of raising SIGPIPE (restored before exec or after ready).
+                sys::set_ignore(libc::SIGPIPE);
                 let status = Status(wr);
                 if let Err(e) = rustix::process::setsid() {
                     status.error(Error::os(Stage::Setsid, e));
@@ -362,7 +366,11 @@ impl<'a> Prepared<'a> {
             let pid = rustix::process::getpid().as_raw_nonzero().get() as u32;
             p.write(pid).map_err(|e| Error::os(Stage::WritePid, e))?;
         }
-        sys::reset_signals().map_err(|e| Error::os(Stage::Signals, e))
+        sys::reset_signals().map_err(|e| Error::os(Stage::Signals, e))?;
+        if r.status.is_some() {
+            sys::set_ignore(libc::SIGPIPE); // until the last status write
+        }
+        Ok(())
     }
 }
 
@@ -382,6 +390,7 @@ impl<'a> Running<'a> {
         if let Some(s) = self.status.take() {
             s.send(Tag::Ready, 0, 0);
         }
+        sys::set_default(libc::SIGPIPE);
     }
 
     /// The pidfile this daemon holds.
@@ -425,6 +434,7 @@ impl<'a> Running<'a> {
         if let Some(s) = &self.status {
             s.send(Tag::Ready, 0, 0);
         }
+        sys::set_default(libc::SIGPIPE); // an ignored signal would survive exec
         let name = self.daemon.command.unwrap_or(c"");
         let e = sys::exec_search(name, argv, envp);
         self.fail(Error::os(Stage::Exec, e))
