@@ -10,29 +10,6 @@ fn ctl(args: &[&str], pidfile: &Path) -> Output {
     c.output().expect("spawn dfork")
 }
 
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// Start `sleep TAG` as a daemon with pidfile `p`; its pid.
-fn start_sleeper(t: &Test, p: &Path) -> i32 {
-    let tag = sleep_tag();
-    let out = t.run(&mut dfork(["-p".as_ref(), p.as_os_str(), "sleep".as_ref(), tag.as_ref()]));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    daemon_pid(&out)
-}
-
-/// The exit status of a daemon reparented to us (we are its subreaper).
-fn reap(pid: i32) -> i32 {
-    let mut st = 0;
-    assert!(wait_for(10, || unsafe { libc::waitpid(pid, &mut st, libc::WNOHANG) } == pid), "pid {pid} exits");
-    st
-}
-
 #[test]
 fn stop_a_running_daemon_then_status_says_3() {
     let t = Test::new("stop");

@@ -8,17 +8,6 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
-}
-
-/// The exit status of a process reparented to us (we are its subreaper).
-fn reap(pid: i32) -> i32 {
-    let mut st = 0;
-    assert!(wait_for(10, || unsafe { libc::waitpid(pid, &mut st, libc::WNOHANG) } == pid), "pid {pid} exits");
-    st
-}
-
 #[test]
 fn no_dev_null_in_the_root_is_a_clear_error() {
     if !root("no_dev_null_in_the_root_is_a_clear_error") {
@@ -127,14 +116,6 @@ fn read_only_missing_directory_and_odd_pidfiles_fail_before_forking() {
         assert_eq!((code(&out), stderr(&out)), (125, format!("dfork: open {}: {why}\n", p.display())));
     }
     assert!(sleepers(&tag).is_empty() && !missing.exists());
-}
-
-/// Start `sleep TAG` as a daemon with pidfile `p`; its pid.
-fn start_sleeper(t: &Test, p: &Path) -> i32 {
-    let tag = sleep_tag();
-    let out = t.run(&mut dfork(["-p".as_ref(), p.as_os_str(), "sleep".as_ref(), tag.as_ref()]));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    daemon_pid(&out)
 }
 
 /// Start `dfork -p P sleep TAG` under strace with `inject`; the launcher's

@@ -3,11 +3,7 @@
 //! these tests fail there rather than skip.
 mod common;
 use common::*;
-use std::process::{Command, Output};
-
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
-}
+use std::process::Command;
 
 /// Start `sleep TAG` as a daemon with `args`; its pid.
 fn start(t: &Test, args: &[&str]) -> i32 {

@@ -276,6 +276,32 @@ pub fn read_pidfile(p: &Path) -> i32 {
     s.trim_end().parse().unwrap()
 }
 
+/// A process's exit code (-1 when killed by a signal).
+pub fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+/// A process's stdout as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The wait status of `pid`, a daemon reparented to us (we are its
+/// subreaper), once it exits (within 10 s).
+pub fn reap(pid: i32) -> i32 {
+    let mut st = 0;
+    assert!(wait_for(10, || unsafe { libc::waitpid(pid, &mut st, libc::WNOHANG) } == pid), "pid {pid} exits");
+    st
+}
+
+/// Start `sleep TAG` (a fresh tag) as a daemon with pidfile `p`; its pid.
+pub fn start_sleeper(t: &Test, p: &Path) -> i32 {
+    let tag = sleep_tag();
+    let out = t.run(&mut dfork(["-p".as_ref(), p.as_os_str(), "sleep".as_ref(), tag.as_ref()]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    daemon_pid(&out)
+}
+
 /// The launcher's stderr as text.
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
