@@ -289,6 +289,10 @@ mod tests {
             let again = pack::unpack(&msg::RULES, &msg::PACKED, id);
             assert_eq!(again, want.as_bytes(), "entry {id}, unpacked by pack.rs");
         }
+        // The packer is deterministic: packing again gives what build.rs embedded.
+        let bytes: Vec<Vec<u8>> = all.iter().map(|e| e.as_bytes().to_vec()).collect();
+        let (rules, packed) = pack::pack(&bytes);
+        assert!(rules == msg::RULES && packed == msg::PACKED, "the embedded tables are this packer's");
         let start = |n: &str| sections.iter().take_while(|(s, _)| s != n).map(|(_, e)| e.len()).sum::<usize>();
         assert_eq!((msg::VERBS, msg::TEXTS, msg::PROBLEMS, msg::ERRNO), (start("verbs"), start("texts"), start("problems"), start("errno")));
         assert_eq!(msg::ERRNO_END - msg::ERRNO, super::ERRNOS.len());
