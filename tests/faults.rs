@@ -244,10 +244,14 @@ fn a_thousand_starts_and_stops_leak_nothing() {
         reap(pid);
     }
     assert!(sleepers(&tag).is_empty(), "no daemon left");
-    assert_eq!(std::fs::read_dir("/proc/self/fd").unwrap().count(), fds_before, "no descriptor leaked here");
-    let zombies = children(std::process::id() as i32).into_iter().filter(|&c| !alive(c)).count();
-    assert_eq!(zombies, 0, "no zombie");
     assert!(!p.exists());
+    // Process-wide counts mean something only when this test has the process
+    // to itself (nextest); under `cargo test` other tests share it.
+    if std::env::var("NEXTEST_EXECUTION_MODE").as_deref() == Ok("process-per-test") {
+        assert_eq!(std::fs::read_dir("/proc/self/fd").unwrap().count(), fds_before, "no descriptor leaked here");
+        let zombies = children(std::process::id() as i32).into_iter().filter(|&c| !alive(c)).count();
+        assert_eq!(zombies, 0, "no zombie");
+    }
 }
 
 #[test]
