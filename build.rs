@@ -66,6 +66,11 @@ fn main() {
     // Drop the unwind tables nothing reads (see link.ld), and their index.
     let ld = Path::new(&env::var("CARGO_MANIFEST_DIR").unwrap()).join("link.ld");
     println!("cargo:rerun-if-changed=link.ld");
-    println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", ld.display());
-    println!("cargo:rustc-link-arg-bins=-Wl,--no-eh-frame-hdr");
+    // Through a compiler driver (cc) the flags need -Wl,; to rust-lld or
+    // ld.lld itself they are given raw.
+    println!("cargo:rerun-if-env-changed=RUSTC_LINKER");
+    let raw = env::var("RUSTC_LINKER").is_ok_and(|l| l.ends_with("lld"));
+    let (wl, t) = if raw { ("", "-T") } else { ("-Wl,", "-Wl,-T,") };
+    println!("cargo:rustc-link-arg-bins={t}{}", ld.display());
+    println!("cargo:rustc-link-arg-bins={wl}--no-eh-frame-hdr");
 }
