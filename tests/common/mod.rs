@@ -153,16 +153,18 @@ pub fn children(pid: i32) -> Vec<i32> {
 }
 
 impl Test {
-    /// Spawn a wrapper (strace, unshare --fork) whose one child is the real
-    /// process; track both, and return (wrapper, child) once the child exists.
+    /// Spawn a wrapper (strace, unshare --fork) that runs the binary under
+    /// test as its child; track both, and return (wrapper, child) once the
+    /// child runs the binary. The child is found by its command line, not
+    /// as the first child: strace forks short-lived probes of its own first.
     pub fn spawn_wrapped(&self, cmd: &mut Command) -> (std::process::Child, i32) {
         let child = cmd.stdin(Stdio::null()).spawn().expect("spawn wrapper");
         let wrapper = self.track(child.id() as i32);
         let mut inner = 0;
-        assert!(wait_for(10, || {
-            inner = children(wrapper).first().copied().unwrap_or(0);
+        assert!(wait_for(30, || {
+            inner = children(wrapper).into_iter().find(|&c| cmdline(c).first().map(|a| a == bin().as_bytes()).unwrap_or(false)).unwrap_or(0);
             inner > 0
-        }), "the wrapper started its child");
+        }), "the wrapper started the binary");
         // Killed first at the end: a killed strace or unshare leaves it running.
         self.pids.borrow_mut().insert(0, inner);
         (child, inner)
