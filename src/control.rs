@@ -16,7 +16,7 @@
 use crate::args::{Config, Schedule};
 use crate::error::{Error, ExitCode, Stage, Text};
 use crate::out::{self, msg, Line};
-use crate::pidfile::{read_pid, same_file};
+use crate::pidfile::{probe_shared, read_pid, same_file};
 use crate::sys;
 use core::ffi::CStr;
 use rustix::event::{poll, PollFd, PollFlags};
@@ -107,20 +107,10 @@ fn inspect(path: &CStr, force: bool) -> Result<Option<Seen<'_>>, Error> {
     Ok(Some(Seen { dir, name, fd, pid, locked }))
 }
 
-/// Whether a daemon holds the lock of `fd`'s file: a shared [`flock(2)`]
-/// probe, released at once (a launcher that meets it waits it out). Any
+/// Whether a daemon holds the lock of `fd`'s file ([`probe_shared`]). Any
 /// answer but "would block" counts as not held: then the pid is not trusted.
-///
-/// [`flock(2)`]: https://man7.org/linux/man-pages/man2/flock.2.html
 fn locked(fd: &OwnedFd) -> bool {
-    match fs::flock(fd, FlockOperation::NonBlockingLockShared) {
-        Err(Errno::WOULDBLOCK) => true,
-        Ok(()) => {
-            fs::flock(fd, FlockOperation::Unlock).ok();
-            false
-        }
-        Err(_) => false,
-    }
+    probe_shared(fd) == Err(Errno::WOULDBLOCK)
 }
 
 /// Whether `pid` exists (signal 0: [`kill(2)`]); EPERM means it does.
