@@ -13,7 +13,7 @@ fn messages() {
     println!("cargo:rerun-if-changed=src/messages.txt");
     println!("cargo:rerun-if-changed=src/pack.rs");
     let text = std::fs::read_to_string("src/messages.txt").expect("src/messages.txt");
-    let features: Vec<&str> = ["heartbeat", "control"]
+    let features: Vec<&str> = ["heartbeat", "control", "supervise"]
         .into_iter()
         .filter(|f| env::var_os(format!("CARGO_FEATURE_{}", f.to_uppercase())).is_some())
         .collect();

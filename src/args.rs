@@ -108,6 +108,32 @@ pub struct Config<'a> {
     /// `--stop`'s schedule (`-s`, `-t`, `--retry`).
     #[cfg(feature = "control")]
     pub schedule: Schedule,
+    /// `--ready-fd N` (-1: none) or `--notify`: how COMMAND says it is ready.
+    #[cfg(feature = "supervise")]
+    pub ready: Ready,
+    /// `-w`: how long the launcher waits for readiness, in milliseconds.
+    #[cfg(feature = "supervise")]
+    pub wait_ms: u64,
+    /// `--respawn`: stay resident and restart COMMAND when it exits.
+    #[cfg(feature = "supervise")]
+    pub respawn: bool,
+    /// `--respawn-delay`: the first restart delay, in milliseconds.
+    #[cfg(feature = "supervise")]
+    pub respawn_delay_ms: u64,
+    /// `--respawn-max COUNT/SECONDS`: the limit, and its spelling for the log.
+    #[cfg(feature = "supervise")]
+    pub respawn_max: Option<(u32, u64, &'a CStr)>,
+}
+
+/// How COMMAND reports that it is ready.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Ready {
+    /// It does not: started means exec'd.
+    Exec,
+    /// `--ready-fd N`: a newline written to descriptor N (s6).
+    Fd(i32),
+    /// `--notify`: `READY=1` sent to `NOTIFY_SOCKET` (systemd).
+    Notify,
 }
 
 /// A usage error: `dfork: <what> '<arg>': <why>`, exit code 2.
@@ -158,6 +184,30 @@ pub enum Problem {
     StopOnly,
     /// `-u` not `USER[:GROUP]`.
     BadUser,
+    /// `--ready-fd` not a descriptor from 3 to 1023.
+    #[cfg(feature = "supervise")]
+    BadReadyFd,
+    /// `--wait` out of range.
+    #[cfg(feature = "supervise")]
+    BadWait,
+    /// `--respawn-delay` out of range.
+    #[cfg(feature = "supervise")]
+    BadDelay,
+    /// `--respawn-max` not `COUNT/SECONDS`.
+    #[cfg(feature = "supervise")]
+    BadMax,
+    /// Readiness or respawn options without COMMAND.
+    #[cfg(feature = "supervise")]
+    CommandOnly,
+    /// `--ready-fd` with `--notify`, `--respawn` or `-f`.
+    #[cfg(feature = "supervise")]
+    ReadyConflict,
+    /// `--wait` without `--ready-fd` or `--notify`.
+    #[cfg(feature = "supervise")]
+    WaitAlone,
+    /// `--respawn-delay` or `--respawn-max` without `--respawn`.
+    #[cfg(feature = "supervise")]
+    RespawnOnly,
 }
 
 
@@ -184,7 +234,7 @@ pub const DEFAULT_LOG: &CStr = c"/tmp/daemon-log";
 pub const MAX_EVERY_MS: u64 = 86_400_000;
 
 /// The options, numbered in the order of [`LONGS`] and [`KINDS`].
-#[cfg_attr(not(feature = "control"), allow(dead_code))]
+#[cfg_attr(not(feature = "supervise"), allow(dead_code))]
 mod opt {
     pub const PIDFILE: u8 = 0;
     pub const CHDIR: u8 = 1;
@@ -207,6 +257,12 @@ mod opt {
     pub const FORCE: u8 = 18;
     pub const USER: u8 = 19;
     pub const CHROOT: u8 = 20;
+    pub const READY_FD: u8 = 21;
+    pub const NOTIFY: u8 = 22;
+    pub const WAIT: u8 = 23;
+    pub const RESPAWN: u8 = 24;
+    pub const RESPAWN_DELAY: u8 = 25;
+    pub const RESPAWN_MAX: u8 = 26;
 }
 
 /// What an option takes, in [`KINDS`].
@@ -225,12 +281,29 @@ macro_rules! base_kinds {
         "pvcvmvovevEvqnfnhnVn\0o\0v\0v"
     };
 }
+macro_rules! control_longs {
+    () => {
+        "stop\0status\0signal\0timeout\0retry\0force\0user\0chroot\0"
+    };
+}
+macro_rules! control_kinds {
+    () => {
+        "\0n\0nsvtv\0v\0nuvrv"
+    };
+}
 /// The long names, each ended by a NUL, and for each option its short
 /// letter (NUL: none) and what it takes (`v`alue, `n`othing, `o`ptional).
-#[cfg(feature = "control")]
-const LONGS: &[u8] = concat!(base_longs!(), "stop\0status\0signal\0timeout\0retry\0force\0user\0chroot\0").as_bytes();
-#[cfg(feature = "control")]
-const KINDS: &[u8] = concat!(base_kinds!(), "\0n\0nsvtv\0v\0nuvrv").as_bytes();
+/// The `supervise` options follow the `control` ones, which every build
+/// with them has.
+#[cfg(feature = "supervise")]
+const LONGS: &[u8] =
+    concat!(base_longs!(), control_longs!(), "ready-fd\0notify\0wait\0respawn\0respawn-delay\0respawn-max\0").as_bytes();
+#[cfg(feature = "supervise")]
+const KINDS: &[u8] = concat!(base_kinds!(), control_kinds!(), "\0v\0nwv\0n\0v\0v").as_bytes();
+#[cfg(all(feature = "control", not(feature = "supervise")))]
+const LONGS: &[u8] = concat!(base_longs!(), control_longs!()).as_bytes();
+#[cfg(all(feature = "control", not(feature = "supervise")))]
+const KINDS: &[u8] = concat!(base_kinds!(), control_kinds!()).as_bytes();
 #[cfg(not(feature = "control"))]
 const LONGS: &[u8] = base_longs!().as_bytes();
 #[cfg(not(feature = "control"))]
@@ -382,6 +455,16 @@ impl<'a> Config<'a> {
             chroot: None,
             #[cfg(feature = "control")]
             schedule: Schedule::simple(libc::SIGTERM, 10_000, 5_000),
+            #[cfg(feature = "supervise")]
+            ready: Ready::Exec,
+            #[cfg(feature = "supervise")]
+            wait_ms: 60_000,
+            #[cfg(feature = "supervise")]
+            respawn: false,
+            #[cfg(feature = "supervise")]
+            respawn_delay_ms: 1000,
+            #[cfg(feature = "supervise")]
+            respawn_max: None,
         }
     }
 
@@ -401,6 +484,8 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>, env: &mut dyn FnMut(&'a CS
     // -s, -t and --retry, combined into the schedule at the end.
     #[cfg_attr(not(feature = "control"), allow(unused_mut))]
     let (mut sig, mut timeout, mut retry): (Option<i32>, Option<i32>, Option<&CStr>) = (None, None, None);
+    #[cfg(feature = "supervise")]
+    let (mut ready_n, mut wait_set, mut respawn_opts) = (0, false, false);
     let mut scan = Scan::new(argv);
     while let Some(item) = scan.next() {
         let (opt, v) = match item? {
@@ -475,6 +560,36 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>, env: &mut dyn FnMut(&'a CS
             opt::USER => c.user = Some(nonempty(val)?),
             #[cfg(feature = "control")]
             opt::CHROOT => c.chroot = Some(nonempty(val)?),
+            #[cfg(feature = "supervise")]
+            opt::READY_FD => {
+                c.ready = match decimal(val.to_bytes()) {
+                    Some(n @ 3..=1023) => Ready::Fd(n as i32),
+                    _ => return usage(Problem::BadReadyFd, Some(val)),
+                };
+                ready_n += 1;
+            }
+            #[cfg(feature = "supervise")]
+            opt::NOTIFY => {
+                c.ready = Ready::Notify;
+                ready_n += 1;
+            }
+            #[cfg(feature = "supervise")]
+            opt::WAIT => {
+                c.wait_ms = parse_seconds(val, MAX_EVERY_MS).ok_or(Usage { problem: Problem::BadWait, arg: Some(val) })?;
+                wait_set = true;
+            }
+            #[cfg(feature = "supervise")]
+            opt::RESPAWN => c.respawn = true,
+            #[cfg(feature = "supervise")]
+            opt::RESPAWN_DELAY => {
+                c.respawn_delay_ms = parse_seconds(val, 60_000).ok_or(Usage { problem: Problem::BadDelay, arg: Some(val) })?;
+                respawn_opts = true;
+            }
+            #[cfg(feature = "supervise")]
+            opt::RESPAWN_MAX => {
+                c.respawn_max = Some(parse_max(val).ok_or(Usage { problem: Problem::BadMax, arg: Some(val) })?);
+                respawn_opts = true;
+            }
             _ => {}
         }
     }
@@ -499,6 +614,14 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>, env: &mut dyn FnMut(&'a CS
         Mode::Heartbeat if c.command < argv.len() => Some(Problem::Unexpected),
         Mode::Exec if c.command >= argv.len() => Some(Problem::NoCommand),
         Mode::Exec if every_set || format_set => Some(Problem::HeartbeatOnly),
+        #[cfg(feature = "supervise")]
+        Mode::Exec if ready_n > 1 || (ready_n > 0 && (c.respawn || c.foreground)) => Some(Problem::ReadyConflict),
+        #[cfg(feature = "supervise")]
+        Mode::Exec if wait_set && ready_n == 0 => Some(Problem::WaitAlone),
+        #[cfg(feature = "supervise")]
+        Mode::Exec if respawn_opts && !c.respawn => Some(Problem::RespawnOnly),
+        #[cfg(feature = "supervise")]
+        _ if c.mode != Mode::Exec && (ready_n > 0 || wait_set || c.respawn || respawn_opts) => Some(Problem::CommandOnly),
         #[cfg(feature = "control")]
         Mode::Stop | Mode::Status if c.pidfile.is_none() => Some(Problem::NeedsPidfile),
         #[cfg(feature = "control")]
@@ -626,6 +749,21 @@ pub fn decimal(b: &[u8]) -> Option<u32> {
     }
     u32::try_from(v).ok()
 }
+
+/// `--respawn-max COUNT/SECONDS`: COUNT from 1 to [`RESPAWN_MAX_COUNT`],
+/// SECONDS as [`parse_seconds`] reads them, up to a day.
+#[cfg(feature = "supervise")]
+pub fn parse_max(v: &CStr) -> Option<(u32, u64, &CStr)> {
+    let b = v.to_bytes();
+    let k = b.iter().position(|&c| c == b'/')?;
+    let n = decimal(&b[..k]).filter(|n| (1..=RESPAWN_MAX_COUNT).contains(n))?;
+    Some((n, seconds(&b[k + 1..], MAX_EVERY_MS)?, v))
+}
+
+/// The largest COUNT of `--respawn-max`: the supervisor keeps that many exit
+/// times.
+#[cfg(feature = "supervise")]
+pub const RESPAWN_MAX_COUNT: u32 = 64;
 
 /// start-stop-daemon's `--retry`: `N` (seconds; `SIG/N/KILL/N`, SIG being
 /// `-s`'s), or items separated by `/`: a signal (`TERM`, `-TERM`, `-15`), a

@@ -7,7 +7,7 @@ use crate::error::{Error, ExitCode, Stage, Text};
 #[cfg(not(feature = "heartbeat"))]
 use crate::out;
 use crate::out::{msg, Line};
-use crate::sys::{self, Argv, EnvTable, ENV_MAX};
+use crate::sys::{self, Argv, CArgv, EnvTable, ENV_MAX};
 #[cfg(feature = "control")]
 use crate::ident::{Ident, Refused};
 
@@ -103,6 +103,10 @@ pub fn daemon_of<'a>(cfg: &Config<'a>, user: Option<&'a Ident>) -> Daemon<'a> {
             d = d.chroot(r);
         }
     }
+    #[cfg(feature = "supervise")]
+    {
+        d = d.ready(cfg.ready, cfg.wait_ms);
+    }
     #[cfg(not(feature = "control"))]
     let _ = user;
     d
@@ -127,6 +131,9 @@ fn user_vars(user: Option<&Ident>) -> usize {
 #[inline(never)]
 fn exec(argv: Argv<'static>, cfg: &Config<'static>, user: Option<&Ident>) -> u8 {
     let name = argv.get(cfg.command);
+    #[cfg(feature = "supervise")]
+    let added = cfg.env_count + user_vars(user) + (cfg.ready == crate::args::Ready::Notify) as usize;
+    #[cfg(not(feature = "supervise"))]
     let added = cfg.env_count + user_vars(user);
     if added > 0 && sys::count(sys::env()) + added > ENV_MAX {
         let e = Error::text(Stage::Env, Text::TooManyVars);
@@ -134,21 +141,47 @@ fn exec(argv: Argv<'static>, cfg: &Config<'static>, user: Option<&Ident>) -> u8 
         return e.exit_code() as u8;
     }
     let d = daemon_of(cfg, user).command(name);
+    // The supervisor's log times: the zone is read here, before -r and -u.
+    #[cfg(feature = "supervise")]
+    let zone = match cfg.respawn {
+        true => crate::tz::Zone::from_env(sys::now(sys::Clock::Wall).tv_sec),
+        false => crate::tz::Zone::utc(),
+    };
+    #[cfg(feature = "supervise")]
+    let zone = &zone;
+    #[cfg(not(feature = "supervise"))]
+    let zone = &();
     let running = match d.start() {
         Ok(r) => r,
         Err(e) => return d.report(e),
     };
     if added == 0 {
-        running.exec(argv.raw_from(cfg.command), sys::env())
+        launch(running, cfg, zone, argv.raw_from(cfg.command), sys::env())
     }
-    exec_with_env(argv, cfg, user, running)
+    exec_with_env(argv, cfg, user, running, zone)
 }
+
+/// What the daemon ends in: exec COMMAND, or supervise it (`--respawn`).
+fn launch(running: crate::daemon::Running<'_>, cfg: &Config<'_>, zone: &Zone, argv: CArgv, envp: CArgv) -> ! {
+    #[cfg(feature = "supervise")]
+    if cfg.respawn {
+        crate::supervise::run(running, cfg, zone, argv, envp)
+    }
+    let _ = (cfg, zone);
+    running.exec(argv, envp)
+}
+
+/// The supervisor's time zone (nothing without `--respawn`).
+#[cfg(feature = "supervise")]
+type Zone = crate::tz::Zone;
+#[cfg(not(feature = "supervise"))]
+type Zone = ();
 
 /// Exec COMMAND with the inherited environment, then `-u`'s `USER`,
 /// `LOGNAME` and `HOME`, then every `-E` (the last one of a name wins), built
 /// in a table on this function's own stack frame.
 #[inline(never)]
-fn exec_with_env(argv: Argv<'static>, cfg: &Config<'static>, user: Option<&Ident>, running: crate::daemon::Running<'_>) -> ! {
+fn exec_with_env(argv: Argv<'static>, cfg: &Config<'static>, user: Option<&Ident>, running: crate::daemon::Running<'_>, zone: &Zone) -> ! {
     // Checked by the caller: the inherited environment plus every addition fits.
     let mut env = EnvTable::from(sys::env()).unwrap_or_else(|| sys::abort());
     #[cfg(feature = "control")]
@@ -164,5 +197,14 @@ fn exec_with_env(argv: Argv<'static>, cfg: &Config<'static>, user: Option<&Ident
             env.set(kv);
         })
         .ok();
-    running.exec(argv.raw_from(cfg.command), env.as_ptr())
+    // NOTIFY_SOCKET last: it must name our socket.
+    #[cfg(feature = "supervise")]
+    let mut var = [0u8; 64];
+    #[cfg(feature = "supervise")]
+    if let Some(v) = running.notify_var() {
+        let b = v.to_bytes_with_nul();
+        var[..b.len()].copy_from_slice(b);
+        env.set(sys::cstr_of(&var[..b.len()]));
+    }
+    launch(running, cfg, zone, argv.raw_from(cfg.command), env.as_ptr())
 }

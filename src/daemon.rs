@@ -17,6 +17,10 @@ use crate::fds;
 #[cfg(feature = "control")]
 use crate::ident::Ident;
 use crate::out::{self, Line};
+#[cfg(feature = "supervise")]
+use crate::args::Ready;
+#[cfg(feature = "supervise")]
+use crate::ready::{Channel, Handoff};
 use crate::pidfile::{Pidfile, Refused};
 use crate::sys::{self, CArgv, Forked};
 use core::ffi::CStr;
@@ -51,6 +55,12 @@ pub struct Daemon<'a> {
     /// `-u`: who the daemon runs as.
     #[cfg(feature = "control")]
     user: Option<&'a Ident>,
+    /// `--ready-fd` or `--notify`.
+    #[cfg(feature = "supervise")]
+    ready: Ready,
+    /// `-w`, in milliseconds.
+    #[cfg(feature = "supervise")]
+    wait_ms: u64,
 }
 
 impl Default for Daemon<'_> {
@@ -76,7 +86,20 @@ impl<'a> Daemon<'a> {
             chroot: None,
             #[cfg(feature = "control")]
             user: None,
+            #[cfg(feature = "supervise")]
+            ready: Ready::Exec,
+            #[cfg(feature = "supervise")]
+            wait_ms: 60_000,
         }
+    }
+
+    /// Start means ready ([`crate::ready`]): the launcher of an exec'd
+    /// command waits until it reports ready by `how` (a newline on a
+    /// descriptor, or `READY=1` to `NOTIFY_SOCKET`), at most `wait_ms`.
+    #[cfg(feature = "supervise")]
+    pub fn ready(mut self, how: Ready, wait_ms: u64) -> Self {
+        (self.ready, self.wait_ms) = (how, wait_ms);
+        self
     }
 
     /// Change the daemon's root to `dir` ([`chroot(2)`], `-r`) before its
@@ -164,6 +187,12 @@ impl<'a> Daemon<'a> {
     /// [`flock(2)`]: https://man7.org/linux/man-pages/man2/flock.2.html
     /// [`open(2)`]: https://man7.org/linux/man-pages/man2/open.2.html
     pub fn prepare(&self) -> Result<Prepared<'a>, Error> {
+        // First, so that nothing else lands on --ready-fd's descriptor.
+        #[cfg(feature = "supervise")]
+        let channel = match self.ready {
+            Ready::Exec => None,
+            how => Some(Channel::open(how).map_err(|e| Error::os(Stage::Ready, e))?),
+        };
         let null = fds::open_null().map_err(|e| Error::os(Stage::DevNull, e))?;
         sys::set_default(libc::SIGCHLD);
         rustix::process::umask(Mode::empty());
@@ -179,6 +208,8 @@ impl<'a> Daemon<'a> {
             stderr: None,
             #[cfg(feature = "control")]
             root: None,
+            #[cfg(feature = "supervise")]
+            channel,
         };
         prep.open_files().inspect_err(|_| prep.abandon())?;
         Ok(prep)
@@ -216,6 +247,9 @@ pub struct Prepared<'a> {
     /// `-r`'s directory, opened with `O_PATH`.
     #[cfg(feature = "control")]
     root: Option<OwnedFd>,
+    /// The readiness protocol.
+    #[cfg(feature = "supervise")]
+    channel: Option<Channel>,
 }
 
 impl<'a> Prepared<'a> {
@@ -264,7 +298,7 @@ impl<'a> Prepared<'a> {
     /// [`pipe2(2)`]: https://man7.org/linux/man-pages/man2/pipe2.2.html
     pub fn detach(self, keep: &[BorrowedFd<'_>]) -> Result<Running<'a>, Error> {
         if self.daemon.foreground {
-            let mut r = Running { daemon: self.daemon, pidfile: None, status: None };
+            let mut r = Running::new(self.daemon, None);
             return match self.setup(&mut r, keep) {
                 Ok(()) => Ok(r),
                 Err(e) => {
@@ -283,7 +317,7 @@ impl<'a> Prepared<'a> {
             }
             Ok(Forked::Parent(middle)) => {
                 drop(wr);
-                launcher_wait(&self, rd, middle)
+                launcher_wait(self, rd, middle)
             }
             Ok(Forked::Child) => {
                 drop(rd);
@@ -305,7 +339,7 @@ impl<'a> Prepared<'a> {
                     }
                 }
                 status.send(Tag::Pid, 0, rustix::process::getpid().as_raw_nonzero().get());
-                let mut r = Running { daemon: self.daemon, pidfile: None, status: Some(status) };
+                let mut r = Running::new(self.daemon, Some(status));
                 match self.setup(&mut r, keep) {
                     Ok(()) => Ok(r),
                     Err(e) => r.fail(e),
@@ -319,6 +353,10 @@ impl<'a> Prepared<'a> {
     fn setup(mut self, r: &mut Running<'a>, keep: &[BorrowedFd<'_>]) -> Result<(), Error> {
         let d = self.daemon;
         r.pidfile = self.pidfile.take();
+        #[cfg(feature = "supervise")]
+        {
+            r.hand = self.channel.take().map(|c| c.hand);
+        }
         #[cfg(feature = "control")]
         if let Some(root) = self.root.take() {
             let e = |e| Error::os(Stage::Chroot, e);
@@ -358,6 +396,8 @@ impl<'a> Prepared<'a> {
             add(p.dir_fd());
         }
         add(r.status.as_ref().map(|s| s.0.as_fd()));
+        #[cfg(feature = "supervise")]
+        add(r.hand.as_ref().and_then(|h| h.fd()));
         for fd in keep {
             add(Some(*fd));
         }
@@ -381,9 +421,34 @@ pub struct Running<'a> {
     daemon: Daemon<'a>,
     pidfile: Option<Pidfile<'a>>,
     status: Option<Status>,
+    /// The readiness protocol's descriptor or socket name.
+    #[cfg(feature = "supervise")]
+    hand: Option<Handoff>,
 }
 
 impl<'a> Running<'a> {
+    fn new(daemon: Daemon<'a>, status: Option<Status>) -> Self {
+        Running {
+            daemon,
+            pidfile: None,
+            status,
+            #[cfg(feature = "supervise")]
+            hand: None,
+        }
+    }
+
+    /// `NOTIFY_SOCKET=@name`, which COMMAND's environment needs with
+    /// `--notify`.
+    #[cfg(feature = "supervise")]
+    pub fn notify_var(&self) -> Option<&CStr> {
+        self.hand.as_ref().and_then(|h| h.var())
+    }
+
+    /// The command's name, as given to [`Daemon::command`].
+    pub fn command(&self) -> &'a CStr {
+        self.daemon.command.unwrap_or(c"")
+    }
+
     /// Tell the launcher the daemon is started: it prints `Daemon PID N` and
     /// exits 0. Call it once the daemon can do its work.
     pub fn ready(&mut self) {
@@ -429,14 +494,19 @@ impl<'a> Running<'a> {
                 self.fail(Error::os(Stage::Pidfile, e))
             }
         }
+        #[cfg(feature = "supervise")]
+        if let Some(fd) = self.hand.as_ref().and_then(|h| h.fd()) {
+            if let Err(e) = rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::empty()) {
+                self.fail(Error::os(Stage::Ready, e))
+            }
+        }
         // The launcher learns of success from EOF on the close-on-exec pipe, and
         // of failure from the error that follows this Ready.
         if let Some(s) = &self.status {
             s.send(Tag::Ready, 0, 0);
         }
         sys::set_default(libc::SIGPIPE); // an ignored signal would survive exec
-        let name = self.daemon.command.unwrap_or(c"");
-        let e = sys::exec_search(name, argv, envp);
+        let e = sys::exec_search(self.command(), argv, envp);
         self.fail(Error::os(Stage::Exec, e))
     }
 }
@@ -467,7 +537,7 @@ impl Status {
 
 /// The launcher's side: read the daemon's records until EOF, reap the middle
 /// process, report, and exit.
-fn launcher_wait(prep: &Prepared<'_>, rd: OwnedFd, middle: i32) -> ! {
+fn launcher_wait(prep: Prepared<'_>, rd: OwnedFd, middle: i32) -> ! {
     let (mut pid, mut ready, mut err) = (0i32, false, None);
     let mut rec = [0u8; 8];
     while let Ok(true) = read_full(&rd, &mut rec) {
@@ -488,6 +558,10 @@ fn launcher_wait(prep: &Prepared<'_>, rd: OwnedFd, middle: i32) -> ! {
     if let Some(e) = err {
         prep.abandon();
         sys::exit_now(d.report(e));
+    }
+    #[cfg(feature = "supervise")]
+    if let Some(ch) = prep.channel {
+        sys::exit_now(ch.wait(pid, d.wait_ms, d.command.unwrap_or(c""), prep.pidfile.as_ref(), d.quiet));
     }
     if !d.quiet {
         Line::stdout().bytes(b"Daemon PID ").num(pid as u64).end();

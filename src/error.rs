@@ -77,6 +77,12 @@ pub enum Stage {
     /// Checking a pidfile for `--stop` or `--status`.
     #[cfg(feature = "control")]
     Control,
+    /// Setting up `--ready-fd` or `--notify` in the launcher.
+    #[cfg(feature = "supervise")]
+    Ready,
+    /// Setting up the `--respawn` supervisor.
+    #[cfg(feature = "supervise")]
+    Supervise,
 }
 
 impl Stage {
@@ -108,8 +114,11 @@ const STAGES: [Stage; 17] = [
     Stage::Start,
 ];
 /// The stages of the `control` feature, which follow.
-#[cfg(feature = "control")]
+#[cfg(all(feature = "control", not(feature = "supervise")))]
 const CONTROL_STAGES: [Stage; 4] = [Stage::User, Stage::Chroot, Stage::Become, Stage::Control];
+/// ... and those of the `supervise` feature after them.
+#[cfg(feature = "supervise")]
+const CONTROL_STAGES: [Stage; 6] = [Stage::User, Stage::Chroot, Stage::Become, Stage::Control, Stage::Ready, Stage::Supervise];
 #[cfg(not(feature = "control"))]
 const CONTROL_STAGES: [Stage; 0] = [];
 
@@ -279,6 +288,9 @@ mod tests {
         }
         if cfg!(feature = "control") {
             features.push("control");
+        }
+        if cfg!(feature = "supervise") {
+            features.push("supervise");
         }
         let sections = pack::sections(include_str!("messages.txt"), &features);
         let all: Vec<&String> = sections.iter().flat_map(|(_, e)| e).collect();

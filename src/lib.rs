@@ -42,6 +42,10 @@ pub mod out;
 #[path = "pack.rs"]
 mod pack;
 pub mod pidfile;
+#[cfg(feature = "supervise")]
+pub mod ready;
+#[cfg(feature = "supervise")]
+pub mod supervise;
 pub mod sys;
 #[cfg(feature = "heartbeat")]
 pub mod timefmt;

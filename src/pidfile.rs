@@ -149,7 +149,8 @@ impl<'a> Pidfile<'a> {
         self.path
     }
 
-    fn base(&self) -> BorrowedFd<'_> {
+    /// The directory [`path`](Self::path) is resolved in.
+    pub fn base(&self) -> BorrowedFd<'_> {
         crate::fds::base(&self.dir)
     }
 }

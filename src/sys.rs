@@ -198,10 +198,9 @@ fn set_action(sig: c_int, handler: usize, flags: usize, restorer: usize) {
     } else {
         act = [handler, flags, restorer, 0, 0, 0, 0, 0];
     }
-    let setsize = (libc::SIGRTMAX() as usize + 1) / 8;
     // SAFETY: the new action points to valid memory at least as large as the
     // kernel's struct; no old action is asked for.
-    unsafe { libc::syscall(libc::SYS_rt_sigaction, sig, act.as_ptr(), core::ptr::null_mut::<u8>(), setsize) };
+    unsafe { libc::syscall(libc::SYS_rt_sigaction, sig, act.as_ptr(), core::ptr::null_mut::<u8>(), setsize()) };
 }
 
 /// Install `handler` for `sig` with [`rt_sigaction(2)`], an empty mask and no
@@ -242,18 +241,56 @@ extern "C" {
 ///
 /// [`rt_sigprocmask(2)`]: https://man7.org/linux/man-pages/man2/sigprocmask.2.html
 pub fn set_mask(how: c_int, sigs: &[c_int]) -> Result<(), Errno> {
+    let set = sigset(sigs);
+    // SAFETY: the set is valid memory of at least `setsize()` bytes, only read;
+    // no old set is asked for.
+    check(unsafe { libc::syscall(libc::SYS_rt_sigprocmask, how, set.as_ptr(), core::ptr::null_mut::<u8>(), setsize()) })
+}
+
+/// The kernel's signal set of `sigs`: a bit mask of the kernel's size (64
+/// signals, 128 on mips).
+#[inline(always)]
+fn sigset(sigs: &[c_int]) -> [u64; 2] {
     let mut set = [0u64; 2];
     for &s in sigs {
         let b = (s - 1) as usize;
         set[b / 64 & 1] |= 1 << (b % 64);
     }
-    let setsize = (libc::SIGRTMAX() as usize + 1) / 8;
-    // SAFETY: the set is valid memory of at least `setsize` bytes, only read;
-    // no old set is asked for.
-    match unsafe { libc::syscall(libc::SYS_rt_sigprocmask, how, set.as_ptr(), core::ptr::null_mut::<u8>(), setsize) } {
+    set
+}
+
+/// The size in bytes of the kernel's signal set.
+#[inline(always)]
+fn setsize() -> usize {
+    (libc::SIGRTMAX() as usize + 1) / 8
+}
+
+/// A raw system call's result: 0 is success, else the errno it set.
+#[inline(always)]
+fn check(r: libc::c_long) -> Result<(), Errno> {
+    match r {
         0 => Ok(()),
         _ => Err(last_errno()),
     }
+}
+
+/// A close-on-exec descriptor that reads the pending `sigs` ([`signalfd(2)`],
+/// the raw `signalfd4` call with the kernel's set size). The caller blocks
+/// them first; each read gives one 128-byte `signalfd_siginfo`, the signal
+/// number in its first four bytes.
+///
+/// [`signalfd(2)`]: https://man7.org/linux/man-pages/man2/signalfd.2.html
+#[cfg(feature = "supervise")]
+pub fn signalfd(sigs: &[c_int]) -> Result<rustix::fd::OwnedFd, Errno> {
+    let set = sigset(sigs);
+    // SAFETY: the set is valid memory of `setsize()` bytes, only read; the
+    // descriptor returned is new and owned by nobody else.
+    let fd = unsafe { libc::syscall(libc::SYS_signalfd4, -1, set.as_ptr(), setsize(), libc::SFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(last_errno());
+    }
+    // SAFETY: a fresh descriptor the kernel just returned to us.
+    Ok(unsafe { <rustix::fd::OwnedFd as rustix::fd::FromRawFd>::from_raw_fd(fd as c_int) })
 }
 
 /// Close every descriptor from `first` to `last` with [`close_range(2)`]
@@ -263,10 +300,7 @@ pub fn set_mask(how: c_int, sigs: &[c_int]) -> Result<(), Errno> {
 pub fn close_range(first: u32, last: u32) -> Result<(), Errno> {
     // SAFETY: closing descriptors is memory-safe; the caller keeps what it owns
     // outside the range and forgets nothing it still uses.
-    match unsafe { libc::syscall(libc::SYS_close_range, first, last, 0u32) } {
-        0 => Ok(()),
-        _ => Err(last_errno()),
-    }
+    check(unsafe { libc::syscall(libc::SYS_close_range, first, last, 0u32) })
 }
 
 /// Close one raw descriptor, ignoring the result ([`close(2)`]). The raw

@@ -1,0 +1,258 @@
+//! Readiness: the launcher returns when COMMAND says it is ready, not when it
+//! was exec'd.
+//!
+//! Two protocols. s6's notification descriptor (`--ready-fd N`): the daemon
+//! gets a pipe's write end as descriptor N and writes a newline when ready.
+//! systemd's `NOTIFY_SOCKET` (`--notify`): the launcher binds a datagram
+//! socket to a kernel-chosen abstract name ([`unix(7)`] autobind), accepts
+//! `READY=1`, `MAINPID=`, `STATUS=`, `ERRNO=` and `EXTEND_TIMEOUT_USEC=`, and
+//! reads only datagrams whose sender credentials ([`SO_PASSCRED`]) name the
+//! daemon's pid.
+//!
+//! To learn how the daemon ended when it dies first, the launcher makes
+//! itself a child subreaper ([`PR_SET_CHILD_SUBREAPER`]): when the middle
+//! process exits, the daemon becomes the launcher's child, and its exit is a
+//! SIGCHLD, read from a [`signalfd(2)`] next to the readiness descriptor in
+//! one [`poll(2)`].
+//!
+//! [`unix(7)`]: https://man7.org/linux/man-pages/man7/unix.7.html
+//! [`SO_PASSCRED`]: https://man7.org/linux/man-pages/man7/unix.7.html
+//! [`PR_SET_CHILD_SUBREAPER`]: https://man7.org/linux/man-pages/man2/PR_SET_CHILD_SUBREAPER.2const.html
+//! [`signalfd(2)`]: https://man7.org/linux/man-pages/man2/signalfd.2.html
+//! [`poll(2)`]: https://man7.org/linux/man-pages/man2/poll.2.html
+
+use crate::args::Ready;
+use crate::out::{msg, Line};
+use crate::pidfile::Pidfile;
+use crate::sys::{self, Clock};
+use core::ffi::CStr;
+use core::mem::{ManuallyDrop, MaybeUninit};
+use rustix::event::{poll, PollFd, PollFlags};
+use rustix::fd::{AsRawFd, FromRawFd, OwnedFd};
+use rustix::io::{Errno, IoSliceMut};
+use rustix::net::{self, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags};
+use rustix::process::{wait, WaitOptions, WaitStatus};
+
+/// The entries of the `@watch` section of `src/messages.txt`.
+pub const SAID_EXITED: usize = msg::WATCH;
+/// `killed by signal`.
+pub const SAID_KILLED: usize = msg::WATCH + 1;
+const SAID_BEFORE: usize = msg::WATCH + 2;
+const SAID_NOT_READY: usize = msg::WATCH + 3;
+const SAID_LEFT: usize = msg::WATCH + 4;
+/// `; restart in`.
+pub const SAID_RESTART: usize = msg::WATCH + 5;
+/// ` ms`.
+pub const SAID_MS: usize = msg::WATCH + 6;
+/// `; giving up (--respawn-max`.
+pub const SAID_GIVING_UP: usize = msg::WATCH + 7;
+
+/// The longest `NOTIFY_SOCKET=@name` (Linux autobinds five hex digits).
+const VAR_MAX: usize = 64;
+
+/// A readiness protocol, made before forking: the launcher's end, and what
+/// it hands to the daemon.
+pub struct Channel {
+    /// The pipe's read end, or the notify socket.
+    rd: OwnedFd,
+    /// SIGCHLD, as a descriptor.
+    sig: OwnedFd,
+    /// The daemon's part.
+    pub hand: Handoff,
+}
+
+/// The daemon's part of a [`Channel`].
+pub struct Handoff {
+    /// The pipe's write end, as descriptor N.
+    wr: Option<OwnedFd>,
+    /// `NOTIFY_SOCKET=@name` and a NUL, for `--notify`.
+    var: [u8; VAR_MAX],
+}
+
+impl Channel {
+    /// Set up `how` (not [`Ready::Exec`]): the pipe or socket, the subreaper
+    /// and the SIGCHLD descriptor. Call it before opening anything else, so
+    /// that nothing of the launcher's lands on descriptor N.
+    pub fn open(how: Ready) -> Result<Channel, Errno> {
+        let mut var = [0u8; VAR_MAX];
+        let (rd, wr) = match how {
+            Ready::Fd(n) => {
+                let (rd, wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+                // The read end out of N's way, then the write end onto N.
+                let rd = rustix::io::fcntl_dupfd_cloexec(rd, n + 1)?;
+                let wr = if wr.as_raw_fd() == n {
+                    wr
+                } else {
+                    // SAFETY: descriptor N is not ours until dup3 makes it a
+                    // copy of the pipe; ManuallyDrop keeps a failed call from
+                    // closing someone else's descriptor.
+                    let mut at = ManuallyDrop::new(unsafe { OwnedFd::from_raw_fd(n) });
+                    rustix::io::dup3(&wr, &mut at, rustix::io::DupFlags::CLOEXEC)?;
+                    ManuallyDrop::into_inner(at)
+                };
+                (rd, Some(wr))
+            }
+            _ => {
+                use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+                let s = net::socket_with(AddressFamily::UNIX, SocketType::DGRAM, SocketFlags::CLOEXEC, None)?;
+                net::sockopt::set_socket_passcred(&s, true)?;
+                // A name nobody can guess ahead: our pid and the clock's nanoseconds.
+                let head = b"NOTIFY_SOCKET=@dfork/";
+                var[..head.len()].copy_from_slice(head);
+                let mut t = [0u8; 20];
+                let mut at = head.len();
+                for n in [rustix::process::getpid().as_raw_nonzero().get() as u64, sys::now(Clock::Monotonic).tv_nsec as u64] {
+                    let d = crate::out::itoa(n, &mut t);
+                    var[at..at + d.len()].copy_from_slice(d);
+                    var[at + d.len()] = b'.';
+                    at += d.len() + 1;
+                }
+                net::bind(&s, &SocketAddrUnix::new_abstract_name(&var[15..at - 1])?)?;
+                var[at - 1] = 0;
+                (s, None)
+            }
+        };
+        rustix::process::set_child_subreaper(Some(rustix::process::getpid()))?;
+        sys::set_mask(libc::SIG_BLOCK, &[libc::SIGCHLD])?;
+        Ok(Channel { rd, sig: sys::signalfd(&[libc::SIGCHLD])?, hand: Handoff { wr, var } })
+    }
+
+    /// In the launcher, after the daemon exec'd: wait until it is ready,
+    /// dies, or `wait_ms` pass. Returns the exit code: 0 (and `Daemon PID N`
+    /// unless `quiet`), 3 when it died first (the pidfile is removed), 4
+    /// when it is still not ready (it is left running).
+    pub fn wait(mut self, pid: i32, wait_ms: u64, command: &CStr, pidfile: Option<&Pidfile<'_>>, quiet: bool) -> u8 {
+        drop(self.hand.wr.take()); // only the daemon may hold the write end: EOF then means it closed it
+        let (mut main, mut limit, mut start) = (pid, wait_ms, sys::now(Clock::Monotonic));
+        let mut open = true;
+        let mut note = [0u8; 128];
+        let mut note_len = 0;
+        let mut buf = [0u8; 512];
+        let died = loop {
+            let left = limit.saturating_sub(sys::span_ms(&start, &sys::now(Clock::Monotonic)));
+            if left == 0 {
+                break None;
+            }
+            let ts = rustix::time::Timespec { tv_sec: (left / 1000) as _, tv_nsec: ((left % 1000) * 1_000_000) as _ };
+            let mut fds = [PollFd::new(&self.sig, PollFlags::IN), PollFd::new(&self.rd, PollFlags::IN)];
+            let n = if open { 2 } else { 1 };
+            if poll(&mut fds[..n], Some(&ts)).is_err() {
+                continue;
+            }
+            let (sig, data) = (!fds[0].revents().is_empty(), n > 1 && !fds[1].revents().is_empty());
+            // What the daemon said before it died counts: data first.
+            if data {
+                let (k, from) = if self.hand.var[0] == 0 {
+                    match rustix::io::read(&self.rd, &mut buf) {
+                        Ok(k) if buf[..k].contains(&b'\n') => return self.ready(main, pid, pidfile, quiet),
+                        Ok(k) if k > 0 => (0, 0),
+                        _ => {
+                            open = false; // EOF: it closed N without a newline
+                            (0, 0)
+                        }
+                    }
+                } else {
+                    receive(&self.rd, &mut buf).unwrap_or((0, 0))
+                };
+                // Only the daemon (or the MAINPID it named) is heard.
+                let lines = if from == pid || from == main { &buf[..k] } else { &[][..] };
+                for line in lines.split(|&c| c == b'\n') {
+                    if line == b"READY=1" {
+                        return self.ready(main, pid, pidfile, quiet);
+                    } else if let Some(v) = line.strip_prefix(b"MAINPID=") {
+                        main = crate::args::decimal(v).filter(|&p| p > 0).map_or(main, |p| p as i32);
+                    } else if let Some(v) = line.strip_prefix(b"EXTEND_TIMEOUT_USEC=") {
+                        if let Some(us) = crate::args::decimal(v) {
+                            (start, limit) = (sys::now(Clock::Monotonic), us as u64 / 1000);
+                        }
+                    } else if line.starts_with(b"STATUS=") || line.starts_with(b"ERRNO=") {
+                        note_len = line.len().min(note.len());
+                        note[..note_len].copy_from_slice(&line[..note_len]);
+                    }
+                }
+            }
+            if sig {
+                let _ = rustix::io::read(&self.sig, &mut buf[..128]);
+                if let Some(st) = reap_until(main) {
+                    break Some(st);
+                }
+            }
+        };
+        let mut l = crate::out::err_line(command.to_bytes());
+        let code = match died {
+            Some(st) => {
+                if let Some(p) = pidfile {
+                    p.remove();
+                }
+                ended(&mut l, st).msg(SAID_BEFORE);
+                3
+            }
+            None => {
+                l.msg(SAID_NOT_READY).num(wait_ms).msg(SAID_LEFT).num(main as u64);
+                4
+            }
+        };
+        if note_len > 0 {
+            l.bytes(b" (").bytes(&note[..note_len]).bytes(b")");
+        }
+        l.end();
+        code
+    }
+
+    fn ready(self, main: i32, pid: i32, pidfile: Option<&Pidfile<'_>>, quiet: bool) -> u8 {
+        if let (Some(p), true) = (pidfile, main != pid) {
+            p.write(main as u32).ok();
+        }
+        if !quiet {
+            Line::stdout().bytes(b"Daemon PID ").num(main as u64).end();
+        }
+        0
+    }
+}
+
+impl Handoff {
+    /// The descriptor the daemon keeps (`--ready-fd`'s N).
+    pub fn fd(&self) -> Option<rustix::fd::BorrowedFd<'_>> {
+        use rustix::fd::AsFd;
+        self.wr.as_ref().map(|w| w.as_fd())
+    }
+
+    /// `NOTIFY_SOCKET=@name` for the daemon's environment, with `--notify`.
+    pub fn var(&self) -> Option<&CStr> {
+        CStr::from_bytes_until_nul(&self.var).ok().filter(|v| !v.is_empty())
+    }
+}
+
+/// Reap every child that has ended; the status of `pid` if it is one of them.
+fn reap_until(pid: i32) -> Option<WaitStatus> {
+    let mut found = None;
+    while let Ok(Some((p, st))) = wait(WaitOptions::NOHANG) {
+        if p.as_raw_nonzero().get() == pid {
+            found = Some(st);
+        }
+    }
+    found
+}
+
+/// One datagram from the notify socket: its length and the sender's pid
+/// (0 when it sent no credentials).
+fn receive(sock: &OwnedFd, buf: &mut [u8]) -> Option<(usize, i32)> {
+    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmCredentials(1))];
+    let mut cmsg = RecvAncillaryBuffer::new(&mut space);
+    let r = net::recvmsg(sock, &mut [IoSliceMut::new(buf)], &mut cmsg, RecvFlags::DONTWAIT | RecvFlags::CMSG_CLOEXEC).ok()?;
+    let mut from = 0;
+    for m in cmsg.drain() {
+        if let RecvAncillaryMessage::ScmCredentials(c) = m {
+            from = c.pid.as_raw_nonzero().get();
+        }
+    }
+    Some((r.bytes.min(buf.len()), from))
+}
+
+/// ` exited with status S` or ` killed by signal N`.
+pub fn ended<'l, 'f>(l: &'l mut Line<'f>, st: WaitStatus) -> &'l mut Line<'f> {
+    match st.exit_status() {
+        Some(c) => l.msg(SAID_EXITED).num(c as u64),
+        None => l.msg(SAID_KILLED).num(st.terminating_signal().unwrap_or(0) as u64),
+    }
+}

@@ -1,0 +1,189 @@
+//! `--respawn`: the daemon stays resident as a small supervisor that runs
+//! COMMAND as its child and restarts it when it exits.
+//!
+//! The supervisor is what the pidfile names and holds the lock; its child is
+//! its only child (`pgrep -P $(cat FILE)`, or
+//! `/proc/$(cat FILE)/task/$(cat FILE)/children`). Restarts back off exponentially from
+//! `--respawn-delay` (1 s) to 60 s, back to the start after 60 s of healthy
+//! run; `--respawn-max N/S` gives up after N exits within S seconds. Every
+//! exit is one line on the supervisor's stderr (`-e FILE`).
+//!
+//! It allocates nothing and sleeps in one [`poll(2)`] on a [`signalfd(2)`]
+//! that carries SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1 and SIGUSR2: TERM
+//! and INT stop the child with TERM and then the supervisor, the others are
+//! forwarded. The child gets SIGKILL if the supervisor dies
+//! ([`PR_SET_PDEATHSIG`]), so `--stop`'s KILL never leaves it orphaned.
+//!
+//! [`poll(2)`]: https://man7.org/linux/man-pages/man2/poll.2.html
+//! [`signalfd(2)`]: https://man7.org/linux/man-pages/man2/signalfd.2.html
+//! [`PR_SET_PDEATHSIG`]: https://man7.org/linux/man-pages/man2/PR_SET_PDEATHSIG.2const.html
+
+use crate::args::{Config, RESPAWN_MAX_COUNT};
+use crate::daemon::Running;
+use crate::error::{Error, ExitCode, Stage};
+use crate::out::{self, Line};
+use crate::ready::{ended, SAID_GIVING_UP, SAID_MS, SAID_RESTART};
+use crate::sys::{self, CArgv, Clock, Forked};
+use crate::timefmt::{self, Buf};
+use crate::tz::{Local, Zone};
+use core::ffi::CStr;
+use rustix::event::{poll, PollFd, PollFlags};
+use rustix::io::Errno;
+use rustix::process::{wait, Pid, WaitOptions};
+
+/// The longest restart delay, and the run after which the delay starts over.
+const DELAY_MAX_MS: u64 = 60_000;
+
+/// The signals the supervisor reads from its signalfd.
+const SIGNALS: [i32; 6] = [libc::SIGCHLD, libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGUSR1, libc::SIGUSR2];
+
+/// Supervise COMMAND (`argv`, `envp`) in the daemon until SIGTERM, SIGINT or
+/// `--respawn-max`; never returns. The launcher learns of the first exec:
+/// it returns 0 once COMMAND runs, or 126/127 when it cannot.
+pub fn run(mut running: Running<'_>, cfg: &Config<'_>, zone: &Zone, argv: CArgv, envp: CArgv) -> ! {
+    let name = running.command();
+    let sig = match sys::set_mask(libc::SIG_BLOCK, &SIGNALS).and_then(|()| sys::signalfd(&SIGNALS)) {
+        Ok(fd) => fd,
+        Err(e) => running.fail(Error::os(Stage::Supervise, e)),
+    };
+    let mut local = Local::new(zone);
+    let (mut child, mut stopping, mut first) = (0i32, false, true);
+    let (mut delay, mut wake, mut started) = (cfg.respawn_delay_ms, 0u64, 0u64);
+    let mut exits = [0u64; RESPAWN_MAX_COUNT as usize];
+    let (mut n_exits, mut code) = (0usize, ExitCode::Ok as u8);
+    loop {
+        let now = now_ms();
+        if child == 0 {
+            if stopping {
+                break;
+            }
+            if now >= wake {
+                let (pid, failed) = spawn(name, argv, envp);
+                match failed {
+                    Some(e) if first => running.fail(Error::os(Stage::Exec, e)),
+                    Some(e) => Error::os(Stage::Exec, e).print(Some(name)),
+                    None => {
+                        if first {
+                            running.ready();
+                        }
+
+                    }
+                }
+                (child, started, first, wake) = (pid, now, false, now + delay);
+                continue;
+            }
+        }
+        let left = wake.saturating_sub(now);
+        let ts = rustix::time::Timespec { tv_sec: (left / 1000) as _, tv_nsec: ((left % 1000) * 1_000_000) as _ };
+        let mut fds = [PollFd::new(&sig, PollFlags::IN)];
+        match poll(&mut fds, if child == 0 { Some(&ts) } else { None }) {
+            Ok(1) => {}
+            _ => continue,
+        }
+        let mut info = [0u8; 128];
+        if rustix::io::read(&sig, &mut info).is_err() {
+            continue;
+        }
+        let signo = i32::from_ne_bytes([info[0], info[1], info[2], info[3]]);
+        if signo != libc::SIGCHLD {
+            let fwd = if signo == libc::SIGHUP || signo == libc::SIGUSR1 || signo == libc::SIGUSR2 {
+                signo
+            } else {
+                stopping = true;
+                libc::SIGTERM
+            };
+            if let Some(p) = Pid::from_raw(child) {
+                let _ = rustix::process::kill_process(p, sys::signal(fwd));
+            }
+            continue;
+        }
+        while let Ok(Some((p, st))) = wait(WaitOptions::NOHANG) {
+            if p.as_raw_nonzero().get() != child {
+                continue; // an orphan we adopted, or a stale one
+            }
+            child = 0;
+
+            if stopping {
+                break;
+            }
+            let now = now_ms();
+            if now - started >= DELAY_MAX_MS {
+                delay = cfg.respawn_delay_ms;
+            }
+            exits[n_exits % exits.len()] = now;
+            n_exits += 1;
+            let mut l = Line::stderr();
+            stamp(&mut l, &mut local);
+            out_name(&mut l, name);
+            ended(&mut l, st);
+            if let Some((n, window, spelled)) = cfg.respawn_max {
+                let recent = exits.iter().take(n_exits).filter(|&&t| now - t < window).count();
+                if recent >= n as usize {
+                    l.msg(SAID_GIVING_UP).cstr(spelled).bytes(b")").end();
+                    (stopping, code) = (true, 1);
+                    break;
+                }
+            }
+            l.msg(SAID_RESTART).num(delay).msg(SAID_MS).end();
+            wake = now + delay;
+            delay = (delay * 2).min(DELAY_MAX_MS);
+        }
+    }
+    running.abandon();
+    sys::exit_now(code)
+}
+
+/// `TIME dfork: COMMAND`, the start of a log line.
+fn out_name(l: &mut Line<'_>, name: &CStr) {
+    l.bytes(b" dfork: ").cstr(name);
+}
+
+/// The local time now, as ISO 8601.
+fn stamp(l: &mut Line<'_>, local: &mut Local<'_>) {
+    let mut b = Buf::new();
+    match local.at(sys::now(Clock::Wall).tv_sec) {
+        Some(tm) => timefmt::iso8601(&tm, &mut b),
+        None => b.int(sys::now(Clock::Wall).tv_sec),
+    }
+    l.bytes(b.as_bytes());
+}
+
+/// Milliseconds on the monotonic clock.
+fn now_ms() -> u64 {
+    let t = sys::now(Clock::Monotonic);
+    t.tv_sec as u64 * 1000 + t.tv_nsec as u64 / 1_000_000
+}
+
+/// Fork and exec COMMAND in the child, with the signals unblocked and
+/// SIGKILL as its parent-death signal. Returns once the exec happened (or
+/// failed: then with its errno; the child has exited 127).
+fn spawn(name: &CStr, argv: CArgv, envp: CArgv) -> (i32, Option<Errno>) {
+    let parent = rustix::process::getpid();
+    let (rd, wr) = match rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC) {
+        Ok(p) => p,
+        Err(e) => return (0, Some(e)),
+    };
+    match sys::fork() {
+        Err(e) => (0, Some(e)),
+        Ok(Forked::Child) => {
+            let _ = rustix::process::set_parent_process_death_signal(Some(sys::signal(libc::SIGKILL)));
+            if rustix::process::getppid() != Some(parent) {
+                sys::exit_now(ExitCode::Failed as u8); // the supervisor died meanwhile
+            }
+            sys::set_default(libc::SIGPIPE);
+            let _ = sys::set_mask(libc::SIG_SETMASK, &[]);
+            let e = sys::exec_search(name, argv, envp);
+            out::write_all(rustix::fd::AsFd::as_fd(&wr), &e.raw_os_error().to_ne_bytes()).ok();
+            sys::exit_now(127)
+        }
+        Ok(Forked::Parent(pid)) => {
+            drop(wr);
+            let mut b = [0u8; 4];
+            let failed = match rustix::io::read(&rd, &mut b) {
+                Ok(4) => Some(Errno::from_raw_os_error(i32::from_ne_bytes(b))),
+                _ => None,
+            };
+            (pid, failed)
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! Readiness (`--ready-fd`, `--notify`, `--wait`) and supervision
+//! (`--respawn`): the real binary, built with the `supervise` feature.
+#![cfg(feature = "supervise")]
+mod common;
+use common::*;
+use std::path::Path;
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+/// A datagram sender for `NOTIFY_SOCKET`, as sd_notify(3) speaks it: each
+/// argument is a message (`\n` separates lines), `sleep=S` pauses; then it
+/// runs for a long time, so the daemon stays up.
+const NOTIFY: &str = r#"
+import os, socket, sys, time
+addr = os.environ["NOTIFY_SOCKET"]
+if addr.startswith("@"): addr = "\0" + addr[1:]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+for m in sys.argv[1:]:
+    if m.startswith("sleep="): time.sleep(float(m[6:])); continue
+    s.sendto(m.replace("\\n", "\n").encode(), addr)
+time.sleep(1000)
+"#;
+
+fn start(t: &Test, args: &[&str]) -> Output {
+    t.run(&mut dfork(args))
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn ready_fd_the_launcher_returns_after_the_newline_not_before() {
+    let t = Test::new("ready-fd");
+    let (p, mark) = (t.path("d.pid"), t.path("mark"));
+    let script = format!("sleep 1; : > {}; echo >&3; exec sleep {}", mark.display(), sleep_tag());
+    let t0 = Instant::now();
+    let out = start(&t, &["--ready-fd", "3", "-p", path_str(&p), "sh", "-c", &script]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(t0.elapsed() >= Duration::from_secs(1), "returned before the daemon was ready");
+    assert!(mark.exists(), "the daemon wrote its newline after the mark");
+    let pid = daemon_pid(&out);
+    assert_eq!(read_pidfile(&p), pid);
+    assert!(alive(pid));
+}
+
+#[test]
+fn ready_fd_is_descriptor_n_even_where_dfork_keeps_its_own() {
+    // N = 3 and N = 4 are where dfork's pidfile and /dev/null land without
+    // care; N = 9 is above them. The daemon sees a pipe there, nothing more.
+    for n in ["3", "4", "9"] {
+        let t = Test::new("ready-fd-n");
+        let p = t.path("d.pid");
+        let script = format!("[ -p /proc/self/fd/{n} ] || exit 9; echo >&{n}; exec sleep {}", sleep_tag());
+        let out = start(&t, &["--ready-fd", n, "-p", path_str(&p), "sh", "-c", &script]);
+        assert_eq!(code(&out), 0, "fd {n}: {}", stderr(&out));
+        let pid = daemon_pid(&out);
+        let open: Vec<i32> = fds(pid).into_iter().map(|(fd, _)| fd).collect();
+        assert!(open.contains(&n.parse().unwrap()), "fd {n} stays open in the daemon: {open:?}");
+        assert_eq!(read_pidfile(&p), pid, "the lock survived");
+    }
+}
+
+#[test]
+fn notify_ready_1_from_the_daemon() {
+    if !have("python3", "notify_ready_1_from_the_daemon") {
+        return;
+    }
+    let t = Test::new("notify");
+    let p = t.path("d.pid");
+    let t0 = Instant::now();
+    let out = start(&t, &["--notify", "-p", path_str(&p), "python3", "-c", NOTIFY, "STATUS=warming up", "sleep=1", "READY=1"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(t0.elapsed() >= Duration::from_secs(1), "returned before READY=1");
+    let pid = daemon_pid(&out);
+    assert_eq!(read_pidfile(&p), pid);
+    // NOTIFY_SOCKET names an abstract socket: nothing on any file system.
+    let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    let var = env.split(|&c| c == 0).find(|v| v.starts_with(b"NOTIFY_SOCKET=")).expect("NOTIFY_SOCKET set");
+    assert!(var.starts_with(b"NOTIFY_SOCKET=@"), "{}", String::from_utf8_lossy(var));
+}
+
+#[test]
+fn notify_from_another_process_is_ignored() {
+    if !have("python3", "notify_from_another_process_is_ignored") {
+        return;
+    }
+    let t = Test::new("notify-other");
+    let p = t.path("d.pid");
+    // The daemon is sh; READY=1 comes from its child, so it is not heard.
+    let script = format!("python3 -c '{}' READY=1 & exec sleep {}", NOTIFY.replace('\'', "'\\''"), sleep_tag());
+    let out = start(&t, &["--notify", "-w", "1.5", "-p", path_str(&p), "sh", "-c", &script]);
+    assert_eq!(code(&out), 4, "{}", stderr(&out));
+    let pid = read_pidfile(&p);
+    t.track(pid);
+    for c in children(pid) {
+        t.track(c);
+    }
+    assert!(stderr(&out).contains("not ready after 1500 ms; left running as pid"), "{}", stderr(&out));
+}
+
+#[test]
+fn notify_mainpid_and_extend_timeout() {
+    if !have("python3", "notify_mainpid_and_extend_timeout") {
+        return;
+    }
+    let t = Test::new("notify-extend");
+    let p = t.path("d.pid");
+    // -w 1, but the daemon asks for 4 s more and is ready after 2.
+    let out = start(&t, &["--notify", "-w", "1", "-p", path_str(&p), "python3", "-c", NOTIFY, "EXTEND_TIMEOUT_USEC=4000000", "sleep=2", "READY=1"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    t.track(daemon_pid(&out));
+    // MAINPID= names the pid the launcher prints and the pidfile holds.
+    let tag = sleep_tag();
+    let script = format!("sleep {tag} & exec python3 -c '{}' \"MAINPID=$!\" READY=1", NOTIFY.replace('\'', "'\\''"));
+    let p2 = t.path("m.pid");
+    let out = start(&t, &["--notify", "-p", path_str(&p2), "sh", "-c", &script]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let main = daemon_pid(&out);
+    assert_eq!(sleepers(&tag), vec![main], "MAINPID is the sleep");
+    assert_eq!(read_pidfile(&p2), main);
+    t.track(stat_num(main, 4) as i32); // python, the daemon, is its parent
+    t.track(main);
+}
+
+#[test]
+fn exit_7_before_ready_is_exit_3_and_no_pidfile() {
+    let t = Test::new("ready-died");
+    let p = t.path("d.pid");
+    let out = start(&t, &["--ready-fd", "3", "-p", path_str(&p), "sh", "-c", "exit 7"]);
+    assert_eq!(code(&out), 3);
+    assert_eq!(stderr(&out), "dfork: sh exited with status 7 before it was ready\n");
+    assert!(!p.exists(), "the pidfile is removed");
+    let out = start(&t, &["--ready-fd", "3", "-p", path_str(&p), "sh", "-c", "kill -9 $$"]);
+    assert_eq!((code(&out), stderr(&out).as_str()), (3, "dfork: sh killed by signal 9 before it was ready\n"));
+    assert!(!p.exists());
+}
+
+#[test]
+fn never_ready_with_wait_1_is_exit_4_and_the_daemon_runs() {
+    let t = Test::new("ready-timeout");
+    let p = t.path("d.pid");
+    let tag = sleep_tag();
+    let out = start(&t, &["--ready-fd", "3", "-w", "1", "-p", path_str(&p), "sleep", &tag]);
+    assert_eq!(code(&out), 4, "{}", stderr(&out));
+    let pid = t.track(read_pidfile(&p));
+    assert_eq!(stderr(&out), format!("dfork: sleep not ready after 1000 ms; left running as pid {pid}\n"));
+    assert_eq!(sleepers(&tag), vec![pid], "the daemon still runs, as the pidfile says");
+}
+
+#[test]
+fn readiness_usage_errors() {
+    for args in [
+        &["--ready-fd", "2", "true"][..],
+        &["--ready-fd", "x", "true"],
+        &["--wait", "1", "true"],
+        &["--ready-fd", "3", "--notify", "true"],
+        &["--ready-fd", "3", "--respawn", "true"],
+        &["--notify", "-f", "true"],
+        &["--respawn-max", "5/60", "true"],
+        &["--respawn", "--respawn-max", "0/60", "true"],
+        &["--respawn", "--respawn-max", "5", "true"],
+        &["--heartbeat", "--respawn"],
+        &["--stop", "-p", "x", "--notify"],
+    ] {
+        let o = dfork(args).output().unwrap();
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+        assert_eq!(stderr(&o).lines().count(), 1, "{args:?}: {}", stderr(&o));
+    }
+}
+
+/// The `restart in N ms` delays of a supervisor's log, in order.
+fn delays(log: &str) -> Vec<u64> {
+    log.lines().filter_map(|l| l.split("restart in ").nth(1)?.strip_suffix(" ms")?.parse().ok()).collect()
+}
+
+#[test]
+fn respawn_restarts_with_growing_delays_and_gives_up() {
+    let t = Test::new("respawn");
+    let (p, log) = (t.path("s.pid"), t.path("s.log"));
+    let out = start(&t, &["--respawn", "--respawn-delay", "0.1", "--respawn-max", "4/60", "-p", path_str(&p), "-e", path_str(&log), "sh", "-c", "exit 5"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let sup = daemon_pid(&out);
+    let st = reap(sup);
+    assert!(libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 1, "gave up with exit 1: {st:#x}");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(delays(&text), [100, 200, 400], "{text}");
+    let last = text.lines().last().unwrap();
+    assert!(last.ends_with(" dfork: sh exited with status 5; giving up (--respawn-max 4/60)"), "{text}");
+    // Each line starts with the time: 2026-11-26T08:40:10Z or +01:00.
+    assert!(text.lines().all(|l| l.as_bytes().get(10) == Some(&b'T') && l.contains(" dfork: sh exited with status 5")), "{text}");
+    assert!(!p.exists(), "giving up removes the pidfile");
+}
+
+#[test]
+fn respawn_forwards_sighup_and_stop_stops_both_without_zombies() {
+    let t = Test::new("respawn-stop");
+    let (p, log) = (t.path("s.pid"), t.path("child.log"));
+    let tag = sleep_tag();
+    let script = format!("trap 'echo HUP >> {}' HUP; echo up >> {0}; while :; do sleep {tag}; done", log.display());
+    let out = start(&t, &["--respawn", "-p", path_str(&p), "sh", "-c", &script]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let sup = daemon_pid(&out);
+    assert_eq!(read_pidfile(&p), sup, "the pidfile names the supervisor");
+    let kids = children(sup);
+    assert_eq!(kids.len(), 1, "one child: {kids:?}");
+    let child = t.track(kids[0]);
+    assert!(wait_for(10, || std::fs::read_to_string(&log).is_ok_and(|s| s.contains("up"))));
+    unsafe { libc::kill(sup, libc::SIGHUP) };
+    // sh runs the trap once its foreground sleep ends: end that sleep.
+    assert!(wait_for(10, || {
+        for s in sleepers(&tag) {
+            unsafe { libc::kill(s, libc::SIGTERM) };
+        }
+        std::fs::read_to_string(&log).is_ok_and(|s| s.contains("HUP"))
+    }), "SIGHUP reached the child");
+    assert!(alive(sup) && alive(child), "SIGHUP restarts nothing");
+    let o = dfork(["--stop", "-p", path_str(&p)]).output().unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let st = reap(sup);
+    assert!(libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0, "the supervisor exits 0: {st:#x}");
+    assert!(!alive(child), "the child is gone with it");
+    assert!(!p.exists());
+}
+
+#[test]
+fn respawn_reaps_every_child_no_zombie() {
+    let t = Test::new("respawn-zombie");
+    let p = t.path("s.pid");
+    // Each run forks a grandchild and exits at once: restarts every 0.1 s.
+    let out = start(&t, &["--respawn", "--respawn-delay", "0.1", "-p", path_str(&p), "sh", "-c", "sleep 0.05 & exit 3"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let sup = daemon_pid(&out);
+    std::thread::sleep(Duration::from_millis(500));
+    let zombies = || {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+            .filter(|&q| {
+                let s = std::fs::read_to_string(format!("/proc/{q}/stat")).unwrap_or_default();
+                stat_field(&s, 3) == "Z" && stat_field(&s, 4) == sup.to_string()
+            })
+            .count()
+    };
+    // A zombie lives only between its exit and the supervisor's SIGCHLD.
+    assert!(wait_for(10, || zombies() == 0), "a child of the supervisor lingers as a zombie");
+    let o = dfork(["--stop", "-p", path_str(&p)]).output().unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    reap(sup);
+}
+
+#[test]
+fn respawn_of_a_missing_command_fails_the_start() {
+    let t = Test::new("respawn-127");
+    let p = t.path("s.pid");
+    let out = start(&t, &["--respawn", "-p", path_str(&p), "/nonexistent/cmd"]);
+    assert_eq!((code(&out), stderr(&out).as_str()), (127, "dfork: exec /nonexistent/cmd: No such file or directory\n"));
+    assert!(!p.exists());
+}
+
+#[test]
+fn respawn_in_the_foreground_is_pid_1_material() {
+    let t = Test::new("respawn-fg");
+    let out = dfork(["-f", "--respawn", "--respawn-delay", "0.05", "--respawn-max", "2/60", "sh", "-c", "exit 4"]).output().unwrap();
+    assert_eq!(code(&out), 1, "gave up: {}", stderr(&out));
+    assert_eq!(delays(&stderr(&out)), [50], "{}", stderr(&out));
+    drop(t);
+}
