@@ -156,7 +156,7 @@ pub enum Problem {
     TakesNoValue,
     /// An option at the end that needs a value.
     NeedsValue,
-    /// A FILE or DIR that is the empty string.
+    /// An option's value that is the empty string.
     Empty,
     /// `-E` without `NAME=`.
     BadEnv,
@@ -281,11 +281,13 @@ macro_rules! base_kinds {
         "pvcvmvovevEvqnfnhnVn\0o\0v\0v"
     };
 }
+#[cfg(feature = "control")]
 macro_rules! control_longs {
     () => {
         "stop\0status\0signal\0timeout\0retry\0force\0user\0chroot\0"
     };
 }
+#[cfg(feature = "control")]
 macro_rules! control_kinds {
     () => {
         "\0n\0nsvtv\0v\0nuvrv"
@@ -479,8 +481,6 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>, env: &mut dyn FnMut(&'a CS
     let mut log_set = false;
     let mut every_set = false;
     let mut format_set = false;
-    let mut help = false;
-    let mut version = false;
     // -s, -t and --retry, combined into the schedule at the end.
     #[cfg_attr(not(feature = "control"), allow(unused_mut))]
     let (mut sig, mut timeout, mut retry): (Option<i32>, Option<i32>, Option<&CStr>) = (None, None, None);
@@ -500,13 +500,14 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>, env: &mut dyn FnMut(&'a CS
                 break;
             }
         };
-        let val = v.unwrap_or(c"");
+        // No option takes an empty value (a FILE, a DIR, a number...).
+        let val = nonempty(v.unwrap_or(c"-"))?;
         match opt {
-            opt::PIDFILE => c.pidfile = Some(nonempty(val)?),
-            opt::CHDIR => c.chdir = nonempty(val)?,
+            opt::PIDFILE => c.pidfile = Some(val),
+            opt::CHDIR => c.chdir = val,
             opt::UMASK => c.umask = parse_umask(val)?,
-            opt::STDOUT => c.stdout = Some(nonempty(val)?),
-            opt::STDERR => c.stderr = Some(nonempty(val)?),
+            opt::STDOUT => c.stdout = Some(val),
+            opt::STDERR => c.stderr = Some(val),
             opt::ENV => {
                 if env_name(val.to_bytes()).is_none() {
                     return usage(Problem::BadEnv, Some(val));
@@ -516,12 +517,19 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>, env: &mut dyn FnMut(&'a CS
             }
             opt::QUIET => c.quiet = true,
             opt::FOREGROUND => c.foreground = true,
-            opt::HELP => help = true,
-            opt::VERSION => version = true,
+            // Nothing after them matters.
+            opt::HELP => {
+                c.mode = Mode::Help;
+                return Ok(());
+            }
+            opt::VERSION => {
+                c.mode = Mode::Version;
+                return Ok(());
+            }
             opt::HEARTBEAT => {
                 c.mode = Mode::Heartbeat;
                 if let Some(f) = v {
-                    c.log = nonempty(f)?;
+                    c.log = f;
                     log_set = true;
                 }
             }
@@ -557,9 +565,9 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>, env: &mut dyn FnMut(&'a CS
             #[cfg(feature = "control")]
             opt::FORCE => c.force = true,
             #[cfg(feature = "control")]
-            opt::USER => c.user = Some(nonempty(val)?),
+            opt::USER => c.user = Some(val),
             #[cfg(feature = "control")]
-            opt::CHROOT => c.chroot = Some(nonempty(val)?),
+            opt::CHROOT => c.chroot = Some(val),
             #[cfg(feature = "supervise")]
             opt::READY_FD => {
                 c.ready = match decimal(val.to_bytes()) {
@@ -603,14 +611,6 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>, env: &mut dyn FnMut(&'a CS
         };
     }
     let problem = match c.mode {
-        _ if help => {
-            c.mode = Mode::Help;
-            None
-        }
-        _ if version => {
-            c.mode = Mode::Version;
-            None
-        }
         Mode::Heartbeat if c.command < argv.len() => Some(Problem::Unexpected),
         Mode::Exec if c.command >= argv.len() => Some(Problem::NoCommand),
         Mode::Exec if every_set || format_set => Some(Problem::HeartbeatOnly),
@@ -889,7 +889,8 @@ mod tests {
 
     #[test]
     fn every_is_strict() {
-        for bad in [&b"0"[..], b"-1", b"+1", b"1e3", b"", b".5", b"5.", b"1.2345", b"86401", b"86400.001", b"999999999", b" 1", b"0x10", b"0.000"] {
+        assert_eq!(problem(&[b"--heartbeat", b"--every", b""]).0, Problem::Empty);
+        for bad in [&b"0"[..], b"-1", b"+1", b"1e3", b".5", b"5.", b"1.2345", b"86401", b"86400.001", b"999999999", b" 1", b"0x10", b"0.000"] {
             assert_eq!(problem(&[b"--heartbeat", b"--every", bad]).0, Problem::BadEvery, "{:?}", bad);
         }
         for (good, ms) in [(&b"1"[..], 1000), (b"0.001", 1), (b"10", 10_000), (b"2.5", 2500), (b"86400", 86_400_000), (b"007", 7000)] {
@@ -902,7 +903,8 @@ mod tests {
         for (good, m) in [(&b"0"[..], 0), (b"022", 0o22), (b"0027", 0o27), (b"777", 0o777), (b"0777", 0o777)] {
             with(&[b"-m", good, b"x"], |_, r| assert_eq!(r.unwrap().umask, m));
         }
-        for bad in [&b""[..], b"8", b"0o22", b"1000", b"-1", b"00000", b"22 ", b"\xd9\xa0"] {
+        assert_eq!(problem(&[b"-m", b"", b"x"]).0, Problem::Empty);
+        for bad in [&b"8"[..], b"0o22", b"1000", b"-1", b"00000", b"22 ", b"\xd9\xa0"] {
             assert_eq!(problem(&[b"-m", bad, b"x"]).0, Problem::BadUmask, "{:?}", bad);
         }
     }

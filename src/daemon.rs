@@ -196,9 +196,18 @@ impl<'a> Daemon<'a> {
         let null = fds::open_null().map_err(|e| Error::os(Stage::DevNull, e))?;
         sys::set_default(libc::SIGCHLD);
         rustix::process::umask(Mode::empty());
-        let pidfile = match self.pidfile {
-            None => None,
-            Some(p) => Some(Pidfile::acquire(p).map_err(refused)?),
+        // An existing pidfile is locked here; a missing one is created by
+        // the daemon, so a launcher killed before it forks leaves none.
+        // (Readiness creates it here: MAINPID= may make the launcher
+        // rewrite it.)
+        #[cfg(feature = "supervise")]
+        let create = self.ready != Ready::Exec;
+        #[cfg(not(feature = "supervise"))]
+        let create = false;
+        let pidfile = match self.pidfile.map(|p| Pidfile::acquire(p, create)) {
+            Some(Ok(p)) => Some(p),
+            None | Some(Err(Refused::Os(Errno::NOENT))) => None,
+            Some(Err(r)) => return Err(refused(r)),
         };
         let mut prep = Prepared {
             daemon: *self,
@@ -270,15 +279,23 @@ impl<'a> Prepared<'a> {
         Ok(())
     }
 
-    /// The pidfile, once locked.
+    /// The pidfile, when it existed and is locked (a missing one is created
+    /// and locked by the daemon).
     pub fn pidfile(&self) -> Option<&Pidfile<'a>> {
         self.pidfile.as_ref()
     }
 
-    /// Give up before forking: remove the pidfile if we hold it.
+    /// Give up: remove the pidfile if we hold it, or if the daemon that
+    /// was to create it died and left it unlocked.
     pub fn abandon(&self) {
-        if let Some(p) = &self.pidfile {
-            p.remove();
+        match (&self.pidfile, self.daemon.pidfile) {
+            (Some(p), _) => p.remove(),
+            (None, Some(path)) => {
+                if let Ok(p) = Pidfile::acquire(path, false) {
+                    p.remove()
+                }
+            }
+            _ => {}
         }
     }
 
@@ -353,6 +370,9 @@ impl<'a> Prepared<'a> {
     fn setup(mut self, r: &mut Running<'a>, keep: &[BorrowedFd<'_>]) -> Result<(), Error> {
         let d = self.daemon;
         r.pidfile = self.pidfile.take();
+        if let (None, Some(p)) = (&r.pidfile, d.pidfile) {
+            r.pidfile = Some(Pidfile::acquire(p, true).map_err(refused)?);
+        }
         #[cfg(feature = "supervise")]
         {
             r.hand = self.channel.take().map(|c| c.hand);

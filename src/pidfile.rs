@@ -45,7 +45,8 @@ impl From<Errno> for Refused {
 }
 
 impl<'a> Pidfile<'a> {
-    /// Open (creating it 0644 if needed) and lock `path`, without blocking.
+    /// Open (creating it 0644 if needed and `create` says so) and lock
+    /// `path`, without blocking.
     ///
     /// The file is opened with `O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC` ([`open(2)`]),
     /// so a symlink is refused (ELOOP) and a FIFO never hangs us; it must then be a
@@ -57,7 +58,7 @@ impl<'a> Pidfile<'a> {
     /// The caller sets the umask: the file is created with mode 0644 & ~umask.
     ///
     /// [`open(2)`]: https://man7.org/linux/man-pages/man2/open.2.html
-    pub fn acquire(path: &'a CStr) -> Result<Self, Refused> {
+    pub fn acquire(path: &'a CStr, create: bool) -> Result<Self, Refused> {
         let dir = crate::fds::anchor(path)?;
         let base = crate::fds::base(&dir);
         let flags = OFlags::RDWR | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
@@ -65,7 +66,8 @@ impl<'a> Pidfile<'a> {
         // removed the file (rare), or someone held a shared lock for a
         // moment (1 ms a round: a second in all).
         for _ in 0..1000 {
-            let fd = fs::openat(base, path, flags | OFlags::CREATE, Mode::from_bits_truncate(0o644))?;
+            let flags = if create { flags | OFlags::CREATE } else { flags };
+            let fd = fs::openat(base, path, flags, Mode::from_bits_truncate(0o644))?;
             let st = fs::fstat(&fd)?;
             if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
                 return Err(Refused::NotRegular);

@@ -47,7 +47,7 @@ fn usage_errors_are_2() {
         (vec![s("-x"), s("sleep"), tag.as_ref()], "dfork: unknown option '-x': see dfork --help".into()),
         (vec![s("-m"), s("999"), s("sleep"), tag.as_ref()], "dfork: --umask '999': expected an octal mode from 0 to 0777".into()),
         (vec![s("-m"), s("1000"), s("sleep"), tag.as_ref()], "dfork: --umask '1000': expected an octal mode from 0 to 0777".into()),
-        (vec![s("-m"), s(""), s("sleep"), tag.as_ref()], "dfork: --umask '': expected an octal mode from 0 to 0777".into()),
+        (vec![s("-m"), s(""), s("sleep"), tag.as_ref()], "dfork: empty argument '': options take no empty values".into()),
         (vec![s("-E"), s("NOEQUALS"), s("sleep"), tag.as_ref()], "dfork: --env 'NOEQUALS': expected NAME=VALUE".into()),
         (vec![s("-E"), s("=v"), s("sleep"), tag.as_ref()], "dfork: --env '=v': expected NAME=VALUE".into()),
         (vec![s("-p")], "dfork: option '-p': needs a value".into()),
@@ -55,7 +55,7 @@ fn usage_errors_are_2() {
         (vec![s("-q")], "dfork: no command: see dfork --help".into()),
         (vec![], "dfork: no command: see dfork --help".into()),
         (vec![s("--every"), s("1"), s("sleep"), tag.as_ref()], "dfork: --every and --format: only go with --heartbeat".into()),
-        (vec![s("-p"), s(""), s("sleep"), tag.as_ref()], "dfork: empty argument '': files and directories must not be empty".into()),
+        (vec![s("-p"), s(""), s("sleep"), tag.as_ref()], "dfork: empty argument '': options take no empty values".into()),
     ];
     for (args, line) in cases {
         check(&t, &args, 2, &line, &tag);

@@ -158,20 +158,15 @@ fn killed_in_each_phase_a_start_is_whole_or_leaves_nothing() {
         assert_eq!((code(&out), stderr(&out)), (125, "dfork: start: the daemon died during start-up\n".to_string()), "{inject}");
         assert!(!p.exists() && sleepers(&tag).is_empty(), "{inject}: nothing left");
     }
-    // The launcher killed before its first fork (at the fork): nothing
-    // runs. The pidfile it had just created stays behind, empty and
-    // unlocked (SIGKILL cannot be cleaned up after; see README, Hardening):
-    // the next start takes it over.
-    let tag = sleep_tag();
-    let out = Command::new("strace").args(["-qq", "-o", "/dev/null", "-e", "inject=fork:signal=SIGKILL:when=1", bin(), "-p"]).arg(&p).args(["sleep", &tag]).output().unwrap();
-    assert_eq!(out.status.signal(), Some(libc::SIGKILL), "the launcher was killed (strace passes it on)");
-    assert!(sleepers(&tag).is_empty(), "killed before forking: nothing runs");
-    assert_eq!(std::fs::read(&p).map(|b| b.len()).unwrap_or(0), 0, "at most an empty pidfile");
-    let pid = start_sleeper(&t, &p);
-    assert_eq!(read_pidfile(&p), pid, "the next start takes it over");
-    let o = dfork(["--stop".as_ref(), "-p".as_ref(), p.as_os_str()]).output().unwrap();
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
-    reap(pid);
+    // The launcher killed before its first fork (at its pipe2, at the fork):
+    // nothing runs and no pidfile is left, since the daemon creates it.
+    for inject in ["inject=pipe2:signal=SIGKILL:when=1", "inject=fork:signal=SIGKILL:when=1"] {
+        let tag = sleep_tag();
+        let out = Command::new("strace").args(["-qq", "-o", "/dev/null", "-e", inject, bin(), "-p"]).arg(&p).args(["sleep", &tag]).output().unwrap();
+        assert_eq!(out.status.signal(), Some(libc::SIGKILL), "{inject}: the launcher was killed (strace passes it on)");
+        assert!(sleepers(&tag).is_empty(), "{inject}: killed before forking, nothing runs");
+        assert!(!p.exists(), "{inject}: no pidfile left");
+    }
     // The launcher killed while it waits (at its first read: the status
     // pipe; only the launcher is traced): the daemon still starts whole,
     // with its pidfile.
