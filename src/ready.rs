@@ -25,6 +25,7 @@ use crate::args::Ready;
 use crate::out::{msg, Line};
 use crate::pidfile::Pidfile;
 use crate::sys::{self, Clock};
+use crate::timefmt::Buf;
 use core::ffi::CStr;
 use core::mem::{ManuallyDrop, MaybeUninit};
 use rustix::event::{poll, PollFd, PollFlags};
@@ -123,90 +124,112 @@ impl Channel {
     /// when it is still not ready (it is left running).
     pub fn wait(mut self, pid: i32, wait_ms: u64, command: &CStr, pidfile: Option<&Pidfile<'_>>, quiet: bool) -> u8 {
         drop(self.hand.wr.take()); // only the daemon may hold the write end: EOF then means it closed it
-        let (mut main, mut limit, mut start) = (pid, wait_ms, sys::now(Clock::Monotonic));
-        let mut open = true;
-        let mut note = [0u8; 128];
-        let mut note_len = 0;
+        let notify = self.hand.var[0] != 0;
+        let (mut main, mut deadline, mut open) = (pid, now_ms() + wait_ms, true);
+        let mut note = Buf::new();
         let mut buf = [0u8; 512];
         let died = loop {
-            let left = limit.saturating_sub(sys::span_ms(&start, &sys::now(Clock::Monotonic)));
-            if left == 0 {
+            let now = now_ms();
+            if now >= deadline {
                 break None;
             }
-            let ts = rustix::time::Timespec { tv_sec: (left / 1000) as _, tv_nsec: ((left % 1000) * 1_000_000) as _ };
-            let mut fds = [PollFd::new(&self.sig, PollFlags::IN), PollFd::new(&self.rd, PollFlags::IN)];
-            let n = if open { 2 } else { 1 };
-            if poll(&mut fds[..n], Some(&ts)).is_err() {
-                continue;
-            }
-            let (sig, data) = (!fds[0].revents().is_empty(), n > 1 && !fds[1].revents().is_empty());
+            let (sig, data) = watch(&self.sig, open.then_some(&self.rd), Some(deadline - now));
             // What the daemon said before it died counts: data first.
             if data {
-                let (k, from) = if self.hand.var[0] == 0 {
-                    match rustix::io::read(&self.rd, &mut buf) {
-                        Ok(k) if buf[..k].contains(&b'\n') => return self.ready(main, pid, pidfile, quiet),
-                        Ok(k) if k > 0 => (0, 0),
-                        _ => {
-                            open = false; // EOF: it closed N without a newline
-                            (0, 0)
-                        }
-                    }
-                } else {
+                let (k, from) = if notify {
                     receive(&self.rd, &mut buf).unwrap_or((0, 0))
+                } else {
+                    match rustix::io::read(&self.rd, &mut buf) {
+                        Ok(k) if buf[..k].contains(&b'\n') => break Some(None),
+                        Ok(k) if k > 0 => {}
+                        _ => open = false, // EOF: it closed N without a newline
+                    }
+                    (0, 0)
                 };
                 // Only the daemon (or the MAINPID it named) is heard.
                 let lines = if from == pid || from == main { &buf[..k] } else { &[][..] };
+                let mut ready = false;
                 for line in lines.split(|&c| c == b'\n') {
                     if line == b"READY=1" {
-                        return self.ready(main, pid, pidfile, quiet);
+                        ready = true;
                     } else if let Some(v) = line.strip_prefix(b"MAINPID=") {
                         main = crate::args::decimal(v).filter(|&p| p > 0).map_or(main, |p| p as i32);
                     } else if let Some(v) = line.strip_prefix(b"EXTEND_TIMEOUT_USEC=") {
-                        if let Some(us) = crate::args::decimal(v) {
-                            (start, limit) = (sys::now(Clock::Monotonic), us as u64 / 1000);
-                        }
+                        deadline = crate::args::decimal(v).map_or(deadline, |us| now_ms() + us as u64 / 1000);
                     } else if line.starts_with(b"STATUS=") || line.starts_with(b"ERRNO=") {
-                        note_len = line.len().min(note.len());
-                        note[..note_len].copy_from_slice(&line[..note_len]);
+                        note = Buf::copy_of(line);
                     }
+                }
+                if ready {
+                    break Some(None);
                 }
             }
             if sig {
-                let _ = rustix::io::read(&self.sig, &mut buf[..128]);
+                read_signal(&self.sig);
                 if let Some(st) = reap_until(main) {
-                    break Some(st);
+                    break Some(Some(st));
                 }
             }
         };
-        let mut l = crate::out::err_line(command.to_bytes());
+        let mut l = match died {
+            Some(None) => {
+                if let (Some(p), true) = (pidfile, main != pid) {
+                    p.write(main as u32).ok();
+                }
+                if !quiet {
+                    Line::stdout().bytes(b"Daemon PID ").num(main as u64).end();
+                }
+                return 0;
+            }
+            _ => crate::out::err_line(command.to_bytes()),
+        };
         let code = match died {
-            Some(st) => {
+            Some(Some(st)) => {
                 if let Some(p) = pidfile {
                     p.remove();
                 }
                 ended(&mut l, st).msg(SAID_BEFORE);
                 3
             }
-            None => {
+            _ => {
                 l.msg(SAID_NOT_READY).num(wait_ms).msg(SAID_LEFT).num(main as u64);
                 4
             }
         };
-        if note_len > 0 {
-            l.bytes(b" (").bytes(&note[..note_len]).bytes(b")");
+        if !note.as_bytes().is_empty() {
+            l.bytes(b" (").bytes(note.as_bytes()).bytes(b")");
         }
         l.end();
         code
     }
+}
 
-    fn ready(self, main: i32, pid: i32, pidfile: Option<&Pidfile<'_>>, quiet: bool) -> u8 {
-        if let (Some(p), true) = (pidfile, main != pid) {
-            p.write(main as u32).ok();
-        }
-        if !quiet {
-            Line::stdout().bytes(b"Daemon PID ").num(main as u64).end();
-        }
-        0
+/// Milliseconds on the monotonic clock.
+pub fn now_ms() -> u64 {
+    let t = sys::now(Clock::Monotonic);
+    t.tv_sec as u64 * 1000 + t.tv_nsec as u64 / 1_000_000
+}
+
+/// Sleep in one [`poll(2)`] until the signalfd `sig` or `data` is readable
+/// or `ms` pass (None: no limit); which of them are.
+///
+/// [`poll(2)`]: https://man7.org/linux/man-pages/man2/poll.2.html
+pub fn watch(sig: &OwnedFd, data: Option<&OwnedFd>, ms: Option<u64>) -> (bool, bool) {
+    let ts = ms.map(|ms| rustix::time::Timespec { tv_sec: (ms / 1000) as _, tv_nsec: (ms % 1000 * 1_000_000) as _ });
+    let mut fds = [PollFd::new(sig, PollFlags::IN), PollFd::new(data.unwrap_or(sig), PollFlags::IN)];
+    if poll(&mut fds, ts.as_ref()).is_err() {
+        return (false, false);
+    }
+    let ready = |f: &PollFd<'_>| !f.revents().is_empty();
+    (ready(&fds[0]), data.is_some() && ready(&fds[1]))
+}
+
+/// The number of the signal a signalfd has for us (0 if none).
+pub fn read_signal(sig: &OwnedFd) -> i32 {
+    let mut info = [0u8; 128];
+    match rustix::io::read(sig, &mut info) {
+        Ok(_) => i32::from_ne_bytes([info[0], info[1], info[2], info[3]]),
+        Err(_) => 0,
     }
 }
 

@@ -22,12 +22,11 @@ use crate::args::{Config, RESPAWN_MAX_COUNT};
 use crate::daemon::Running;
 use crate::error::{Error, ExitCode, Stage};
 use crate::out::{self, Line};
-use crate::ready::{ended, SAID_GIVING_UP, SAID_MS, SAID_RESTART};
+use crate::ready::{ended, now_ms, read_signal, watch, SAID_GIVING_UP, SAID_MS, SAID_RESTART};
 use crate::sys::{self, CArgv, Clock, Forked};
 use crate::timefmt::{self, Buf};
 use crate::tz::{Local, Zone};
 use core::ffi::CStr;
-use rustix::event::{poll, PollFd, PollFlags};
 use rustix::io::Errno;
 use rustix::process::{wait, Pid, WaitOptions};
 
@@ -66,25 +65,16 @@ pub fn run(mut running: Running<'_>, cfg: &Config<'_>, zone: &Zone, argv: CArgv,
                         if first {
                             running.ready();
                         }
-
                     }
                 }
                 (child, started, first, wake) = (pid, now, false, now + delay);
                 continue;
             }
         }
-        let left = wake.saturating_sub(now);
-        let ts = rustix::time::Timespec { tv_sec: (left / 1000) as _, tv_nsec: ((left % 1000) * 1_000_000) as _ };
-        let mut fds = [PollFd::new(&sig, PollFlags::IN)];
-        match poll(&mut fds, if child == 0 { Some(&ts) } else { None }) {
-            Ok(1) => {}
-            _ => continue,
-        }
-        let mut info = [0u8; 128];
-        if rustix::io::read(&sig, &mut info).is_err() {
+        if !watch(&sig, None, (child == 0).then(|| wake.saturating_sub(now))).0 {
             continue;
         }
-        let signo = i32::from_ne_bytes([info[0], info[1], info[2], info[3]]);
+        let signo = read_signal(&sig);
         if signo != libc::SIGCHLD {
             let fwd = if signo == libc::SIGHUP || signo == libc::SIGUSR1 || signo == libc::SIGUSR2 {
                 signo
@@ -102,7 +92,6 @@ pub fn run(mut running: Running<'_>, cfg: &Config<'_>, zone: &Zone, argv: CArgv,
                 continue; // an orphan we adopted, or a stale one
             }
             child = 0;
-
             if stopping {
                 break;
             }
@@ -146,12 +135,6 @@ fn stamp(l: &mut Line<'_>, local: &mut Local<'_>) {
         None => b.int(sys::now(Clock::Wall).tv_sec),
     }
     l.bytes(b.as_bytes());
-}
-
-/// Milliseconds on the monotonic clock.
-fn now_ms() -> u64 {
-    let t = sys::now(Clock::Monotonic);
-    t.tv_sec as u64 * 1000 + t.tv_nsec as u64 / 1_000_000
 }
 
 /// Fork and exec COMMAND in the child, with the signals unblocked and
