@@ -106,8 +106,10 @@ fn notify_mainpid_and_extend_timeout() {
     }
     let t = Test::new("notify-extend");
     let p = t.path("d.pid");
-    // -w 1, but the daemon asks for 4 s more and is ready after 2.
-    let out = start(&t, &["--notify", "-w", "1", "-p", path_str(&p), "python3", "-c", NOTIFY, "EXTEND_TIMEOUT_USEC=4000000", "sleep=2", "READY=1"]);
+    // -w 2, but the daemon asks for 20 s more at once and is ready after 3.
+    let t0 = Instant::now();
+    let out = start(&t, &["--notify", "-w", "2", "-p", path_str(&p), "python3", "-c", NOTIFY, "EXTEND_TIMEOUT_USEC=20000000", "sleep=3", "READY=1"]);
+    assert!(t0.elapsed() >= Duration::from_secs(3));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     t.track(daemon_pid(&out));
     // MAINPID= names the pid the launcher prints and the pidfile holds.
@@ -265,4 +267,32 @@ fn respawn_in_the_foreground_is_pid_1_material() {
     assert_eq!(code(&out), 1, "gave up: {}", stderr(&out));
     assert_eq!(delays(&stderr(&out)), [50], "{}", stderr(&out));
     drop(t);
+}
+
+#[test]
+fn respawn_as_pid_1_of_a_pid_namespace_restarts_and_stops_on_sigterm() {
+    let name = "respawn_as_pid_1_of_a_pid_namespace_restarts_and_stops_on_sigterm";
+    if !root(name) || !have("unshare", name) {
+        return;
+    }
+    let t = Test::new("respawn-pid1");
+    let (starts, log) = (t.path("starts"), t.path("sup.log"));
+    let script = format!("echo $$ >> {}; exec sleep {}", starts.display(), sleep_tag());
+    // unshare forks, and its child (dfork) is pid 1 of the new namespace.
+    let mut c = std::process::Command::new("unshare");
+    c.args(["-pf", bin(), "-f", "--respawn", "--respawn-delay", "0.05", "-e", path_str(&log), "sh", "-c", &script]);
+    let unshare = c.stdin(std::process::Stdio::null()).spawn().unwrap();
+    let upid = t.track(unshare.id() as i32);
+    let lines = || std::fs::read_to_string(&starts).unwrap_or_default().lines().map(String::from).collect::<Vec<_>>();
+    assert!(wait_for(10, || lines().len() == 1), "the first start");
+    assert_eq!(lines()[0], "2", "the child is pid 2: dfork is pid 1");
+    let sup = children(upid)[0];
+    t.track(sup);
+    let child = children(sup)[0];
+    unsafe { libc::kill(child, libc::SIGKILL) };
+    assert!(wait_for(10, || lines().len() == 2), "restarted after SIGKILL: {:?}", lines());
+    unsafe { libc::kill(sup, libc::SIGTERM) };
+    let st = reap(upid);
+    assert!(libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0, "pid 1 took SIGTERM and exited 0: {st:#x}");
+    assert!(std::fs::read_to_string(&log).unwrap().contains("killed by signal 9; restart in 50 ms"));
 }
