@@ -1,8 +1,9 @@
 //! The recipe, in the order it runs (the SysV steps of [`daemon(7)`]):
 //!
-//! In the launcher ([`Daemon::prepare`]): make sure fds 0-2 are open, lock the
-//! pidfile, open the output files and /dev/null, so every error reaches the
-//! user's terminal. Then ([`Prepared::detach`]): fork; the child calls `setsid`
+//! In the launcher ([`Daemon::prepare`]): make sure fds 0-2 are open, lock an
+//! existing pidfile (or check that a missing one can be created: the daemon
+//! creates it), open the output files and /dev/null, so every error reaches
+//! the user's terminal. Then ([`Prepared::detach`]): fork; the child calls `setsid`
 //! and forks again, so the daemon is not a session leader and can never acquire
 //! a controlling terminal; the middle process exits at once. In the daemon:
 //! `chdir`, umask, stdio, close inherited descriptors, write the pidfile, reset
@@ -178,8 +179,9 @@ impl<'a> Daemon<'a> {
 
     /// Everything that can fail before forking, done in the caller's process so
     /// errors reach its terminal: /dev/null opened (and put on fds 0-2 where they
-    /// are closed), the
-    /// pidfile locked ([`flock(2)`]), the output files and /dev/null opened
+    /// are closed), an existing pidfile locked ([`flock(2)`]) or a missing
+    /// one's directory checked (the daemon creates it, so a caller killed
+    /// before forking leaves none), the output files and /dev/null opened
     /// ([`open(2)`]). Sets SIGCHLD to its default, so the launcher can wait
     /// for its child even when started with SIGCHLD ignored, and the umask to 0
     /// until the daemon sets its own, so files are created 0644 exactly.
@@ -204,10 +206,15 @@ impl<'a> Daemon<'a> {
         let create = self.ready != Ready::Exec;
         #[cfg(not(feature = "supervise"))]
         let create = false;
-        let pidfile = match self.pidfile.map(|p| Pidfile::acquire(p, create)) {
-            Some(Ok(p)) => Some(p),
-            None | Some(Err(Refused::Os(Errno::NOENT))) => None,
-            Some(Err(r)) => return Err(refused(r)),
+        let pidfile = match self.pidfile.map(|p| (p, Pidfile::acquire(p, create))) {
+            Some((_, Ok(p))) => Some(p),
+            // The daemon will create it: its directory must let us, now.
+            Some((p, Err(Refused::Os(Errno::NOENT)))) => {
+                may_create(p).map_err(|e| Error::os(Stage::Pidfile, e))?;
+                None
+            }
+            Some((_, Err(r))) => return Err(refused(r)),
+            None => None,
         };
         let mut prep = Prepared {
             daemon: *self,
@@ -226,6 +233,28 @@ impl<'a> Daemon<'a> {
 }
 
 const DEV_NULL: &CStr = c"/dev/null";
+
+/// Whether a file can be created at `path` ([`faccessat(2)`] of its
+/// directory for writing and searching; dfork is not set-uid, so the real
+/// ids it checks are the effective ones): the
+/// errors a create would meet (ENOENT, EROFS, EACCES...), before forking.
+///
+/// [`faccessat(2)`]: https://man7.org/linux/man-pages/man2/faccessat.2.html
+fn may_create(path: &CStr) -> Result<(), Errno> {
+    let b = path.to_bytes();
+    let mut dir = [0u8; 256];
+    let d = match b.iter().rposition(|&c| c == b'/') {
+        None => c".",
+        Some(0) => c"/",
+        // A longer path is left to the daemon, which reports the same way.
+        Some(k) if k >= dir.len() => return Ok(()),
+        Some(k) => {
+            dir[..k].copy_from_slice(&b[..k]);
+            sys::cstr_of(&dir[..=k])
+        }
+    };
+    fs::accessat(fs::CWD, d, fs::Access::WRITE_OK | fs::Access::EXEC_OK, fs::AtFlags::empty())
+}
 
 fn refused(r: Refused) -> Error {
     match r {

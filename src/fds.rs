@@ -2,7 +2,6 @@
 //! everything else the launcher inherited.
 
 use crate::sys;
-use core::mem::MaybeUninit;
 use core::ffi::CStr;
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd, RawFd};
 use rustix::fs::{self, Mode, OFlags, CWD};
@@ -47,8 +46,8 @@ pub fn base(anchor: &Option<OwnedFd>) -> BorrowedFd<'_> {
 }
 
 /// Close every descriptor above 2 except those in `keep`, with
-/// [`close_range(2)`] over the gaps between them; on kernels before 5.9, by
-/// listing /proc/self/fd, and without /proc, one by one up to RLIMIT_NOFILE.
+/// [`close_range(2)`] over the gaps between them; on kernels before 5.9, one
+/// by one up to RLIMIT_NOFILE (at most 2^20), as daemon(3)-style tools do.
 ///
 /// [`close_range(2)`]: https://man7.org/linux/man-pages/man2/close_range.2.html
 pub fn close_all_but(keep: &[RawFd]) -> Result<(), Errno> {
@@ -56,52 +55,22 @@ pub fn close_all_but(keep: &[RawFd]) -> Result<(), Errno> {
     // The next kept descriptor at or above lo, in ascending order (a handful).
     while let Some(k) = keep.iter().map(|&k| k as u32).filter(|&k| k >= lo).min() {
         if k > lo {
-            close_range(lo, k - 1, keep)?;
+            close_range(lo, k - 1)?;
         }
         lo = k + 1;
     }
-    close_range(lo, u32::MAX, keep)
+    close_range(lo, u32::MAX)
 }
 
-fn close_range(lo: u32, hi: u32, keep: &[RawFd]) -> Result<(), Errno> {
+fn close_range(lo: u32, hi: u32) -> Result<(), Errno> {
     match sys::close_range(lo, hi) {
         Err(Errno::NOSYS) | Err(Errno::INVAL) => {}
         r => return r,
     }
-    if hi != u32::MAX {
-        (lo..=hi).for_each(|fd| sys::close(fd as RawFd));
-        return Ok(());
-    }
-    match close_listed(lo, keep) {
-        Err(Errno::NOENT) | Err(Errno::NOTDIR) | Err(Errno::ACCESS) => {}
-        r => return r,
-    }
-    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile).current.unwrap_or(1 << 20);
-    (lo as u64..limit.min(1 << 20)).for_each(|fd| sys::close(fd as RawFd));
+    let limit = match hi {
+        u32::MAX => rustix::process::getrlimit(rustix::process::Resource::Nofile).current.unwrap_or(1 << 20).min(1 << 20),
+        _ => hi as u64 + 1,
+    };
+    (lo as u64..limit).for_each(|fd| sys::close(fd as RawFd));
     Ok(())
-}
-
-/// Close the descriptors at or above `lo` that /proc/self/fd lists, but those
-/// in `keep` and the listing's own. Closing while listing is fine: procfs reads
-/// this directory in descriptor order.
-fn close_listed(lo: u32, keep: &[RawFd]) -> Result<(), Errno> {
-    let dir = fs::open(c"/proc/self/fd", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
-    let own = dir.as_raw_fd();
-    let mut buf = [MaybeUninit::<u8>::uninit(); 1024];
-    let mut entries = fs::RawDir::new(&dir, &mut buf);
-    while let Some(entry) = entries.next() {
-        let name = entry?;
-        let Some(fd) = parse_fd(name.file_name().to_bytes()) else { continue };
-        if fd >= lo as RawFd && fd != own && !keep.contains(&fd) {
-            sys::close(fd);
-        }
-    }
-    Ok(())
-}
-
-fn parse_fd(b: &[u8]) -> Option<RawFd> {
-    if b.is_empty() || b.len() > 9 {
-        return None;
-    }
-    b.iter().try_fold(0 as RawFd, |v, &c| c.is_ascii_digit().then(|| v * 10 + (c - b'0') as RawFd))
 }

@@ -93,15 +93,18 @@ fn the_smallest_descriptor_limit_that_works_and_one_below() {
 #[test]
 fn read_only_missing_directory_and_odd_pidfiles_fail_before_forking() {
     let name = "read_only_missing_directory_and_odd_pidfiles_fail_before_forking";
-    if !root(name) || !have("unshare", name) {
+    if !root(name) || !have("unshare", name) || !have("strace", name) {
         return;
     }
     let t = Test::new("fault-pidfile");
     let tag = sleep_tag();
+    // Every fork fails (strace injects EAGAIN): an error found after forking
+    // would read "fork: Resource temporarily unavailable" instead.
+    let no_fork = ["strace", "-f", "-qq", "-o", "/dev/null", "-e", "inject=fork,clone:error=EAGAIN", bin()];
     // A read-only filesystem (a tmpfs mounted ro in a private mount namespace).
     let ro = t.path("ro");
     std::fs::create_dir(&ro).unwrap();
-    let script = format!("mount -t tmpfs -o ro tmpfs {0} && exec {1} -p {0}/d.pid sleep {2}", ro.display(), bin(), tag);
+    let script = format!("mount -t tmpfs -o ro tmpfs {0} && exec {1} -p {0}/d.pid sleep {2}", ro.display(), no_fork.join(" "), tag);
     let out = Command::new("unshare").args(["-m", "--propagation", "private", "sh", "-c", &script]).output().unwrap();
     assert_eq!((code(&out), stderr(&out)), (125, format!("dfork: open {}/d.pid: Read-only file system\n", ro.display())));
     // A directory that does not exist, a directory, a FIFO.
@@ -112,7 +115,7 @@ fn read_only_missing_directory_and_odd_pidfiles_fail_before_forking() {
     let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
     for (p, why) in [(&missing, "No such file or directory"), (&dir, "Is a directory"), (&fifo, "not a regular file")] {
-        let out = t.run(&mut dfork(["-p".as_ref(), p.as_os_str(), "sleep".as_ref(), tag.as_ref()]));
+        let out = t.run(Command::new(no_fork[0]).args(&no_fork[1..]).arg("-p").arg(p).args(["sleep", &tag]));
         assert_eq!((code(&out), stderr(&out)), (125, format!("dfork: open {}: {why}\n", p.display())));
     }
     assert!(sleepers(&tag).is_empty() && !missing.exists());
