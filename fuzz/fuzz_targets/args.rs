@@ -2,7 +2,7 @@
 //! of the input (empty strings, non-UTF-8, thousands of them). It must never
 //! panic (a panic aborts dfork), and what it accepts must be in range.
 #![no_main]
-use dfork::args::{Config, Mode, SCHEDULE_MAX};
+use dfork::args::{Config, Mode, Ready, SCHEDULE_MAX};
 use libfuzzer_sys::fuzz_target;
 use std::ffi::CString;
 
@@ -34,4 +34,22 @@ fuzz_target!(|data: &[u8]| {
     assert!(s.len as usize <= SCHEDULE_MAX && s.repeat <= s.len);
     assert!(steps.iter().any(|&x| x < 0), "a schedule sends a signal");
     assert!(steps.iter().all(|&x| (-64..=86_400_000).contains(&x) && x != 0), "{steps:?}");
+    // Readiness and supervision: in range, and only where they apply (--help
+    // and --version end the parse, so what came before them stands unchecked).
+    assert!((1..=86_400_000).contains(&c.wait_ms) && (1..=60_000).contains(&c.respawn_delay_ms));
+    if c.mode == Mode::Help || c.mode == Mode::Version {
+        return;
+    }
+    if let Ready::Fd(n) = c.ready {
+        assert!((3..=1023).contains(&n));
+    }
+    if c.ready != Ready::Exec {
+        assert!(c.mode == Mode::Exec && !c.respawn && !c.foreground);
+    }
+    if c.respawn {
+        assert_eq!(c.mode, Mode::Exec);
+    }
+    if let Some((n, window, _)) = c.respawn_max {
+        assert!(c.respawn && (1..=64).contains(&n) && (1..=86_400_000).contains(&window));
+    }
 });
