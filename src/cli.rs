@@ -177,9 +177,10 @@ type Zone = crate::tz::Zone;
 #[cfg(not(feature = "supervise"))]
 type Zone = ();
 
-/// Exec COMMAND with the inherited environment, then `-u`'s `USER`,
-/// `LOGNAME` and `HOME`, then every `-E` (the last one of a name wins), built
-/// in a table on this function's own stack frame.
+/// Exec (or supervise) COMMAND with the inherited environment, then `-u`'s
+/// `USER`, `LOGNAME` and `HOME`, then every `-E` (the last one of a name
+/// wins), then `--notify`'s `NOTIFY_SOCKET`, built in a table on this
+/// function's own stack frame.
 #[inline(never)]
 fn exec_with_env(argv: Argv<'static>, cfg: &Config<'static>, user: Option<&Ident>, running: crate::daemon::Running<'_>, zone: &Zone) -> ! {
     // Checked by the caller: the inherited environment plus every addition fits.
