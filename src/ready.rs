@@ -4,7 +4,8 @@
 //! Two protocols. s6's notification descriptor (`--ready-fd N`): the daemon
 //! gets a pipe's write end as descriptor N and writes a newline when ready.
 //! systemd's `NOTIFY_SOCKET` (`--notify`): the launcher binds a datagram
-//! socket to a kernel-chosen abstract name ([`unix(7)`] autobind), accepts
+//! socket to an abstract name ([`unix(7)`]: no file, reachable from a chroot)
+//! made of its pid and the clock's nanoseconds, accepts
 //! `READY=1`, `MAINPID=`, `STATUS=`, `ERRNO=` and `EXTEND_TIMEOUT_USEC=`, and
 //! reads only datagrams whose sender credentials ([`SO_PASSCRED`]) name the
 //! daemon's pid.
