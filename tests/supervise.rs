@@ -296,3 +296,29 @@ fn respawn_as_pid_1_of_a_pid_namespace_restarts_and_stops_on_sigterm() {
     assert!(libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0, "pid 1 took SIGTERM and exited 0: {st:#x}");
     assert!(std::fs::read_to_string(&log).unwrap().contains("killed by signal 9; restart in 50 ms"));
 }
+
+#[test]
+fn readiness_and_respawn_as_another_user() {
+    let name = "readiness_and_respawn_as_another_user";
+    if !root(name) || !have("python3", name) {
+        return;
+    }
+    let t = Test::new("supervise-user");
+    // The pidfiles are created as root, before the drop; the daemons run as
+    // 65534, and the notify socket still hears the one it started.
+    let p = t.path("n.pid");
+    let out = start(&t, &["-u", "65534:65534", "--notify", "-w", "10", "-p", path_str(&p), "python3", "-c", NOTIFY, "READY=1"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let pid = daemon_pid(&out);
+    assert_eq!(status(pid, "Uid").split_whitespace().next(), Some("65534"), "the notifier runs as 65534 and is heard");
+    let p2 = t.path("r.pid");
+    let out = start(&t, &["-u", "65534:65534", "--respawn", "-p", path_str(&p2), "sleep", &sleep_tag()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let sup = daemon_pid(&out);
+    let kids = children(sup);
+    assert_eq!(kids.len(), 1);
+    t.track(kids[0]);
+    for q in [sup, kids[0]] {
+        assert_eq!(status(q, "Uid").split_whitespace().next(), Some("65534"), "pid {q}");
+    }
+}
