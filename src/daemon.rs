@@ -200,13 +200,7 @@ impl<'a> Daemon<'a> {
         rustix::process::umask(Mode::empty());
         // An existing pidfile is locked here; a missing one is created by
         // the daemon, so a launcher killed before it forks leaves none.
-        // (Readiness creates it here: MAINPID= may make the launcher
-        // rewrite it.)
-        #[cfg(feature = "supervise")]
-        let create = self.ready != Ready::Exec;
-        #[cfg(not(feature = "supervise"))]
-        let create = false;
-        let pidfile = match self.pidfile.map(|p| (p, Pidfile::acquire(p, create))) {
+        let pidfile = match self.pidfile.map(|p| (p, Pidfile::acquire(p, false))) {
             Some((_, Ok(p))) => Some(p),
             // The daemon will create it: its directory must let us, now.
             Some((p, Err(Refused::Os(Errno::NOENT)))) => {
@@ -586,7 +580,8 @@ impl Status {
 
 /// The launcher's side: read the daemon's records until EOF, reap the middle
 /// process, report, and exit.
-fn launcher_wait(prep: Prepared<'_>, rd: OwnedFd, middle: i32) -> ! {
+#[cfg_attr(not(feature = "supervise"), allow(unused_mut))]
+fn launcher_wait(mut prep: Prepared<'_>, rd: OwnedFd, middle: i32) -> ! {
     let (mut pid, mut ready, mut err) = (0i32, false, None);
     let mut rec = [0u8; 8];
     while let Ok(true) = read_full(&rd, &mut rec) {
@@ -609,8 +604,14 @@ fn launcher_wait(prep: Prepared<'_>, rd: OwnedFd, middle: i32) -> ! {
         sys::exit_now(d.report(e));
     }
     #[cfg(feature = "supervise")]
-    if let Some(ch) = prep.channel {
-        sys::exit_now(ch.wait(pid, d.wait_ms, d.command.unwrap_or(c""), prep.pidfile.as_ref(), d.quiet));
+    if let Some(ch) = prep.channel.take() {
+        let (code, main) = ch.wait(pid, d.wait_ms, d.command.unwrap_or(c""), d.quiet);
+        match (code, d.pidfile) {
+            (3, _) => prep.abandon(),
+            (0, Some(p)) if main != pid => crate::pidfile::rewrite(p, main as u32),
+            _ => {}
+        }
+        sys::exit_now(code);
     }
     if !d.quiet {
         Line::stdout().bytes(b"Daemon PID ").num(pid as u64).end();

@@ -157,6 +157,20 @@ impl<'a> Pidfile<'a> {
     }
 }
 
+/// Write `pid` into `path`, a pidfile that another process (the daemon)
+/// holds locked: its `MAINPID=` named another process. Nothing is written
+/// unless the lock is held, so a file a dead daemon left is never touched;
+/// never through a symlink, never waiting on a FIFO.
+#[cfg(feature = "supervise")]
+pub fn rewrite(path: &CStr, pid: u32) {
+    let flags = OFlags::RDWR | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    if let Ok(fd) = fs::open(path, flags, Mode::empty()) {
+        if probe_shared(&fd) == Err(Errno::WOULDBLOCK) {
+            Pidfile { fd, dir: None, path }.write(pid).ok();
+        }
+    }
+}
+
 /// Take a shared [`flock(2)`] on `fd`'s file and release it at once: Ok when
 /// nobody holds it exclusively (a daemon does), so a launcher that meets a
 /// shared lock knows it is `--status` or `--stop` looking for a moment, and

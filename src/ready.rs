@@ -24,7 +24,6 @@
 
 use crate::args::Ready;
 use crate::out::{msg, Line};
-use crate::pidfile::Pidfile;
 use crate::sys::{self, Clock};
 use crate::timefmt::Buf;
 use core::ffi::CStr;
@@ -120,10 +119,11 @@ impl Channel {
     }
 
     /// In the launcher, after the daemon exec'd: wait until it is ready,
-    /// dies, or `wait_ms` pass. Returns the exit code: 0 (and `Daemon PID N`
-    /// unless `quiet`), 3 when it died first (the pidfile is removed), 4
-    /// when it is still not ready (it is left running).
-    pub fn wait(mut self, pid: i32, wait_ms: u64, command: &CStr, pidfile: Option<&Pidfile<'_>>, quiet: bool) -> u8 {
+    /// dies, or `wait_ms` pass. Returns the exit code, 0 (and `Daemon PID N`
+    /// unless `quiet`), 3 when it died first (the caller removes the
+    /// pidfile), 4 when it is still not ready (it is left running), and the
+    /// daemon's pid as `MAINPID=` may have changed it.
+    pub fn wait(mut self, pid: i32, wait_ms: u64, command: &CStr, quiet: bool) -> (u8, i32) {
         drop(self.hand.wr.take()); // only the daemon may hold the write end: EOF then means it closed it
         let notify = self.hand.var[0] != 0;
         let (mut main, mut deadline, mut open) = (pid, now_ms() + wait_ms, true);
@@ -174,21 +174,15 @@ impl Channel {
         };
         let mut l = match died {
             Some(None) => {
-                if let (Some(p), true) = (pidfile, main != pid) {
-                    p.write(main as u32).ok();
-                }
                 if !quiet {
                     Line::stdout().bytes(b"Daemon PID ").num(main as u64).end();
                 }
-                return 0;
+                return (0, main);
             }
             _ => crate::out::err_line(command.to_bytes()),
         };
         let code = match died {
             Some(Some(st)) => {
-                if let Some(p) = pidfile {
-                    p.remove();
-                }
                 ended(&mut l, st).msg(SAID_BEFORE);
                 3
             }
@@ -201,7 +195,7 @@ impl Channel {
             l.bytes(b" (").bytes(note.as_bytes()).bytes(b")");
         }
         l.end();
-        code
+        (code, main)
     }
 }
 

@@ -139,6 +139,27 @@ fn exit_7_before_ready_is_exit_3_and_no_pidfile() {
 }
 
 #[test]
+fn a_readiness_launcher_killed_before_it_forks_leaves_no_pidfile() {
+    let name = "a_readiness_launcher_killed_before_it_forks_leaves_no_pidfile";
+    if !have("strace", name) {
+        return;
+    }
+    let t = Test::new("ready-killed");
+    let p = t.path("d.pid");
+    for how in [&["--ready-fd", "3"][..], &["--notify"]] {
+        let tag = sleep_tag();
+        let out = std::process::Command::new("strace")
+            .args(["-qq", "-o", "/dev/null", "-e", "inject=fork:signal=SIGKILL:when=1", bin()])
+            .args(how)
+            .args(["-p", path_str(&p), "sleep", &tag])
+            .output()
+            .unwrap();
+        assert_eq!(std::os::unix::process::ExitStatusExt::signal(&out.status), Some(libc::SIGKILL), "{how:?}");
+        assert!(sleepers(&tag).is_empty() && !p.exists(), "{how:?}: nothing runs, no pidfile");
+    }
+}
+
+#[test]
 fn never_ready_with_wait_1_is_exit_4_and_the_daemon_runs() {
     let t = Test::new("ready-timeout");
     let p = t.path("d.pid");
