@@ -313,9 +313,18 @@ impl<'a> Prepared<'a> {
     pub fn abandon(&self) {
         match (&self.pidfile, self.daemon.pidfile) {
             (Some(p), _) => p.remove(),
+            // A daemon killed during start-up lets go of its lock a moment
+            // after its status pipe closes: wait that out (100 ms at most;
+            // a lock still held then is another daemon's).
             (None, Some(path)) => {
-                if let Ok(p) = Pidfile::acquire(path, false) {
-                    p.remove()
+                for _ in 0..100 {
+                    match Pidfile::acquire(path, false) {
+                        Ok(p) => return p.remove(),
+                        Err(Refused::Running(_)) => {
+                            let _ = rustix::thread::nanosleep(&rustix::time::Timespec { tv_sec: 0, tv_nsec: 1_000_000 });
+                        }
+                        Err(_) => return,
+                    }
                 }
             }
             _ => {}
