@@ -52,19 +52,11 @@ struct Seen<'p> {
     locked: bool,
 }
 
-/// The directory part of `path` (`.` for a bare name) into `buf`, opened
-/// with `O_PATH`, and the file's name in it.
+/// The directory part of `path` ([`fds::parent`]), opened with `O_PATH`, and
+/// the file's name in it.
 fn open_dir<'p>(path: &'p CStr, buf: &mut [u8; 4096]) -> Result<(OwnedFd, &'p CStr), Errno> {
-    let b = path.to_bytes();
-    let (dir, name_at) = match b.iter().rposition(|&c| c == b'/') {
-        Some(0) => (&b"/"[..], 1),
-        Some(i) => (&b[..i], i + 1),
-        None => (&b"."[..], 0),
-    };
-    let d = buf.get_mut(..=dir.len()).ok_or(Errno::NAMETOOLONG)?;
-    d[..dir.len()].copy_from_slice(dir);
-    d[dir.len()] = 0;
-    let fd = fs::open(sys::cstr_of(d), OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
+    let (dir, name_at) = crate::fds::parent(path, buf)?;
+    let fd = fs::open(dir, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
     Ok((fd, sys::cstr_tail(path, name_at)))
 }
 

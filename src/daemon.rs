@@ -235,19 +235,9 @@ const DEV_NULL: &CStr = c"/dev/null";
 ///
 /// [`faccessat(2)`]: https://man7.org/linux/man-pages/man2/faccessat.2.html
 fn may_create(path: &CStr) -> Result<(), Errno> {
-    let b = path.to_bytes();
-    let mut dir = [0u8; 256];
-    let d = match b.iter().rposition(|&c| c == b'/') {
-        None => c".",
-        Some(0) => c"/",
-        // A longer path is left to the daemon, which reports the same way.
-        Some(k) if k >= dir.len() => return Ok(()),
-        Some(k) => {
-            dir[..k].copy_from_slice(&b[..k]);
-            sys::cstr_of(&dir[..=k])
-        }
-    };
-    fs::accessat(fs::CWD, d, fs::Access::WRITE_OK | fs::Access::EXEC_OK, fs::AtFlags::empty())
+    let mut buf = [0u8; 4096];
+    let (dir, _) = fds::parent(path, &mut buf)?;
+    fs::accessat(fs::CWD, dir, fs::Access::WRITE_OK | fs::Access::EXEC_OK, fs::AtFlags::empty())
 }
 
 fn refused(r: Refused) -> Error {

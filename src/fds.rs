@@ -40,6 +40,21 @@ pub fn anchor(path: &CStr) -> Result<Option<OwnedFd>, Errno> {
     }
 }
 
+/// The directory part of `path` (`.` for a bare name, `/` at the root) as a
+/// C string in `buf`, and where the file's name starts in `path`.
+pub fn parent<'b>(path: &CStr, buf: &'b mut [u8; 4096]) -> Result<(&'b CStr, usize), Errno> {
+    let b = path.to_bytes();
+    let (dir, name_at) = match b.iter().rposition(|&c| c == b'/') {
+        Some(0) => (&b"/"[..], 1),
+        Some(i) => (&b[..i], i + 1),
+        None => (&b"."[..], 0),
+    };
+    let d = buf.get_mut(..=dir.len()).ok_or(Errno::NAMETOOLONG)?;
+    d[..dir.len()].copy_from_slice(dir);
+    d[dir.len()] = 0;
+    Ok((sys::cstr_of(d), name_at))
+}
+
 /// The directory an [`anchor`] stands for: itself, or the current directory.
 pub fn base(anchor: &Option<OwnedFd>) -> BorrowedFd<'_> {
     anchor.as_ref().map_or(CWD, |d| d.as_fd())
