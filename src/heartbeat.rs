@@ -218,8 +218,8 @@ fn add_ms(t: &Timespec, ms: u64) -> Timespec {
     Timespec { tv_sec: t.tv_sec.saturating_add(secs), tv_nsec: (ns % 1_000_000_000) as _ }
 }
 
-/// The timestamp of one line.
-fn stamp(out: &mut Buf, local: &mut Local<'_>, secs: i64, format: Format) {
+/// The timestamp of one line (the supervisor's log lines use it too).
+pub(crate) fn stamp(out: &mut Buf, local: &mut Local<'_>, secs: i64, format: Format) {
     match (format, local.at(secs)) {
         (Format::Ctime, Some(tm)) => timefmt::ctime(&tm, out),
         (Format::Iso8601, Some(tm)) => timefmt::iso8601(&tm, out),

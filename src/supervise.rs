@@ -18,13 +18,14 @@
 //! [`signalfd(2)`]: https://man7.org/linux/man-pages/man2/signalfd.2.html
 //! [`PR_SET_PDEATHSIG`]: https://man7.org/linux/man-pages/man2/PR_SET_PDEATHSIG.2const.html
 
-use crate::args::{Config, RESPAWN_MAX_COUNT};
+use crate::args::{Config, Format, RESPAWN_MAX_COUNT};
 use crate::daemon::Running;
 use crate::error::{Error, ExitCode, Stage};
 use crate::out::{self, Line};
 use crate::ready::{ended, now_ms, read_signal, watch, SAID_GIVING_UP, SAID_MS, SAID_RESTART};
 use crate::sys::{self, CArgv, Clock, Forked};
-use crate::timefmt::{self, Buf};
+use crate::heartbeat::stamp;
+use crate::timefmt::Buf;
 use crate::tz::{Local, Zone};
 use core::ffi::CStr;
 use rustix::io::Errno;
@@ -101,9 +102,10 @@ pub fn run(mut running: Running<'_>, cfg: &Config<'_>, zone: &Zone, argv: CArgv,
             }
             exits[n_exits % exits.len()] = now;
             n_exits += 1;
+            let mut time = Buf::new();
+            stamp(&mut time, &mut local, sys::now(Clock::Wall).tv_sec, Format::Iso8601);
             let mut l = Line::stderr();
-            stamp(&mut l, &mut local);
-            out_name(&mut l, name);
+            l.bytes(time.as_bytes()).bytes(b" dfork: ").cstr(name);
             ended(&mut l, st);
             if let Some((n, window, spelled)) = cfg.respawn_max {
                 let recent = exits.iter().take(n_exits).filter(|&&t| now - t < window).count();
@@ -120,21 +122,6 @@ pub fn run(mut running: Running<'_>, cfg: &Config<'_>, zone: &Zone, argv: CArgv,
     }
     running.abandon();
     sys::exit_now(code)
-}
-
-/// `TIME dfork: COMMAND`, the start of a log line.
-fn out_name(l: &mut Line<'_>, name: &CStr) {
-    l.bytes(b" dfork: ").cstr(name);
-}
-
-/// The local time now, as ISO 8601.
-fn stamp(l: &mut Line<'_>, local: &mut Local<'_>) {
-    let mut b = Buf::new();
-    match local.at(sys::now(Clock::Wall).tv_sec) {
-        Some(tm) => timefmt::iso8601(&tm, &mut b),
-        None => b.int(sys::now(Clock::Wall).tv_sec),
-    }
-    l.bytes(b.as_bytes());
 }
 
 /// Fork and exec COMMAND in the child, with the signals unblocked and
