@@ -141,16 +141,12 @@ fn exec(argv: Argv<'static>, cfg: &Config<'static>, user: Option<&Ident>) -> u8 
         return e.exit_code() as u8;
     }
     let d = daemon_of(cfg, user).command(name);
-    // The supervisor's log times: the zone is read here, before -r and -u.
+    // --respawn's log times: the zone is read here, before -r and -u.
     #[cfg(feature = "supervise")]
-    let zone = match cfg.respawn {
-        true => crate::tz::Zone::from_env(sys::now(sys::Clock::Wall).tv_sec),
-        false => crate::tz::Zone::utc(),
-    };
-    #[cfg(feature = "supervise")]
-    let zone = &zone;
+    let zone = cfg.respawn.then(|| crate::tz::Zone::from_env(sys::now(sys::Clock::Wall).tv_sec));
     #[cfg(not(feature = "supervise"))]
-    let zone = &();
+    let zone = ();
+    let zone = &zone;
     let running = match d.start() {
         Ok(r) => r,
         Err(e) => return d.report(e),
@@ -161,19 +157,20 @@ fn exec(argv: Argv<'static>, cfg: &Config<'static>, user: Option<&Ident>) -> u8 
     exec_with_env(argv, cfg, user, running, zone)
 }
 
-/// What the daemon ends in: exec COMMAND, or supervise it (`--respawn`).
+/// What the daemon ends in: exec COMMAND, or supervise it (`--respawn`,
+/// which alone has a zone).
 fn launch(running: crate::daemon::Running<'_>, cfg: &Config<'_>, zone: &Zone, argv: CArgv, envp: CArgv) -> ! {
     #[cfg(feature = "supervise")]
-    if cfg.respawn {
+    if let Some(zone) = zone {
         crate::supervise::run(running, cfg, zone, argv, envp)
     }
     let _ = (cfg, zone);
     running.exec(argv, envp)
 }
 
-/// The supervisor's time zone (nothing without `--respawn`).
+/// The supervisor's time zone: loaded with `--respawn` only.
 #[cfg(feature = "supervise")]
-type Zone = crate::tz::Zone;
+type Zone = Option<crate::tz::Zone>;
 #[cfg(not(feature = "supervise"))]
 type Zone = ();
 
