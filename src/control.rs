@@ -24,7 +24,6 @@ use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{self, AtFlags, FileType, FlockOperation, Mode, OFlags};
 use rustix::io::Errno;
 use rustix::process::{Pid, PidfdFlags};
-use rustix::time::Timespec;
 
 /// `--status` exit codes, as the LSB init-script spec defines them.
 #[repr(u8)]
@@ -251,11 +250,11 @@ fn wait(pidfd: Option<&OwnedFd>, ms: u64, gone: impl Fn() -> bool) -> Result<boo
             if gone() {
                 return Ok(true);
             }
-            let _ = rustix::thread::nanosleep(&Timespec { tv_sec: 0, tv_nsec: 10_000_000 });
+            sys::sleep_ms(10);
         }
         return Ok(gone());
     };
-    let t = Timespec { tv_sec: (ms / 1000) as i64, tv_nsec: (ms % 1000 * 1_000_000) as _ };
+    let t = sys::timespec_ms(ms);
     loop {
         match poll(&mut [PollFd::new(fd, PollFlags::IN)], Some(&t)) {
             Err(Errno::INTR) => {}

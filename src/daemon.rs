@@ -311,7 +311,7 @@ impl<'a> Prepared<'a> {
                     match Pidfile::acquire(path, false) {
                         Ok(p) => return p.remove(),
                         Err(Refused::Running(_)) => {
-                            let _ = rustix::thread::nanosleep(&rustix::time::Timespec { tv_sec: 0, tv_nsec: 1_000_000 });
+                            sys::sleep_ms(1);
                         }
                         Err(_) => return,
                     }

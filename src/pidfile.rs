@@ -81,7 +81,7 @@ impl<'a> Pidfile<'a> {
                 // moment, not a daemon: wait it out.
                 #[cfg(feature = "control")]
                 Err(Errno::WOULDBLOCK) if probe_shared(&fd).is_ok() => {
-                    let _ = rustix::thread::nanosleep(&rustix::time::Timespec { tv_sec: 0, tv_nsec: 1_000_000 });
+                    crate::sys::sleep_ms(1);
                     continue;
                 }
                 Err(Errno::WOULDBLOCK) => return Err(Refused::Running(read_pid(&fd))),

@@ -210,7 +210,7 @@ pub fn now_ms() -> u64 {
 ///
 /// [`poll(2)`]: https://man7.org/linux/man-pages/man2/poll.2.html
 pub fn watch(sig: &OwnedFd, data: Option<&OwnedFd>, ms: Option<u64>) -> (bool, bool) {
-    let ts = ms.map(|ms| rustix::time::Timespec { tv_sec: (ms / 1000) as _, tv_nsec: (ms % 1000 * 1_000_000) as _ });
+    let ts = ms.map(sys::timespec_ms);
     let mut fds = [PollFd::new(sig, PollFlags::IN), PollFd::new(data.unwrap_or(sig), PollFlags::IN)];
     if poll(&mut fds, ts.as_ref()).is_err() {
         return (false, false);

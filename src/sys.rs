@@ -542,6 +542,22 @@ pub fn now(clock: Clock) -> rustix::time::Timespec {
     rustix::time::Timespec { tv_sec: ts.sec, tv_nsec: ts.nsec as _ }
 }
 
+/// `ms` milliseconds as a timespec: a timeout for [`poll(2)`], a pause for
+/// [`nanosleep(2)`].
+///
+/// [`poll(2)`]: https://man7.org/linux/man-pages/man2/poll.2.html
+/// [`nanosleep(2)`]: https://man7.org/linux/man-pages/man2/nanosleep.2.html
+pub fn timespec_ms(ms: u64) -> rustix::time::Timespec {
+    rustix::time::Timespec { tv_sec: (ms / 1000) as _, tv_nsec: (ms % 1000 * 1_000_000) as _ }
+}
+
+/// Pause for `ms` milliseconds ([`nanosleep(2)`]); a signal ends it early.
+///
+/// [`nanosleep(2)`]: https://man7.org/linux/man-pages/man2/nanosleep.2.html
+pub fn sleep_ms(ms: u64) {
+    let _ = rustix::thread::nanosleep(&timespec_ms(ms));
+}
+
 /// Milliseconds from `a` to `b` (0 if `b` is earlier). Both are monotonic
 /// readings of one run, so the seconds' difference is small even when the
 /// clock itself is huge (a time namespace may add 2^40 s): i64 suffices.
