@@ -6,10 +6,15 @@
 //! the user's terminal. Then ([`Prepared::detach`]): fork; the child calls `setsid`
 //! and forks again, so the daemon is not a session leader and can never acquire
 //! a controlling terminal; the middle process exits at once. In the daemon:
-//! `chdir`, umask, stdio, close inherited descriptors, write the pidfile, reset
-//! signals. The launcher waits on a close-on-exec pipe until the daemon is
-//! started (exec happened, or the library caller said ready), or reports the
-//! errno the daemon sent back, and exits with the matching code.
+//! the pidfile, `chdir`, umask, stdio, reset signals, close inherited
+//! descriptors, write the pid. The launcher waits on a close-on-exec pipe until
+//! the daemon is started (exec happened, or the library caller said ready), or
+//! reports the errno the daemon sent back, and exits with the matching code.
+//!
+//! Every system call counts here (the peer benchmark counts them): the middle
+//! process is forked without an exit signal, so the launcher's wait on the
+//! pipe is never interrupted; the daemon learns its pid from `clone` itself
+//! (`bare-fork`); one record tells the launcher both "started" and the pid.
 //!
 //! [`daemon(7)`]: https://man7.org/linux/man-pages/man7/daemon.7.html
 
@@ -182,9 +187,9 @@ impl<'a> Daemon<'a> {
     /// are closed), an existing pidfile locked ([`flock(2)`]) or a missing
     /// one's directory checked (the daemon creates it, so a caller killed
     /// before forking leaves none), the output files and /dev/null opened
-    /// ([`open(2)`]). Sets SIGCHLD to its default, so the launcher can wait
-    /// for its child even when started with SIGCHLD ignored, and the umask to 0
-    /// until the daemon sets its own, so files are created 0644 exactly.
+    /// ([`open(2)`]). With output files, sets the umask to 0 until the daemon
+    /// sets its own, so they are created 0644 exactly (the pidfile is made
+    /// 0644 by the daemon).
     ///
     /// [`flock(2)`]: https://man7.org/linux/man-pages/man2/flock.2.html
     /// [`open(2)`]: https://man7.org/linux/man-pages/man2/open.2.html
@@ -196,8 +201,9 @@ impl<'a> Daemon<'a> {
             how => Some(Channel::open(how).map_err(|e| Error::os(Stage::Ready, e))?),
         };
         let null = fds::open_null().map_err(|e| Error::os(Stage::DevNull, e))?;
-        sys::set_default(libc::SIGCHLD);
-        rustix::process::umask(Mode::empty());
+        if self.stdout.is_some() || self.stderr.is_some() {
+            rustix::process::umask(Mode::empty());
+        }
         // An existing pidfile is locked here; a missing one is created by
         // the daemon, so a launcher killed before it forks leaves none.
         let pidfile = match self.pidfile.map(|p| (p, Pidfile::acquire(p, false))) {
@@ -321,8 +327,8 @@ impl<'a> Prepared<'a> {
         }
     }
 
-    /// Fork, `setsid`, fork, and set the daemon up; descriptors in `keep` stay
-    /// open in the daemon, every other one above 2 is closed.
+    /// Fork, `setsid`, fork, and set the daemon up; descriptors in `keep` (up
+    /// to ten) stay open in the daemon, every other one above 2 is closed.
     ///
     /// In the launcher this never returns: it waits until the daemon is started
     /// (it called [`Running::ready`], exec'd, or failed), prints `Daemon PID N`
@@ -337,7 +343,7 @@ impl<'a> Prepared<'a> {
     /// [`pipe2(2)`]: https://man7.org/linux/man-pages/man2/pipe2.2.html
     pub fn detach(self, keep: &[BorrowedFd<'_>]) -> Result<Running<'a>, Error> {
         if self.daemon.foreground {
-            let mut r = Running::new(self.daemon, None);
+            let mut r = Running::new(self.daemon, None, rustix::process::getpid().as_raw_nonzero().get());
             return match self.setup(&mut r, keep) {
                 Ok(()) => Ok(r),
                 Err(e) => {
@@ -349,7 +355,7 @@ impl<'a> Prepared<'a> {
         let (rd, wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
             .map_err(|e| Error::os(Stage::Pipe, e))
             .inspect_err(|_| self.abandon())?;
-        match sys::fork() {
+        match sys::fork_quiet() {
             Err(e) => {
                 self.abandon();
                 Err(Error::os(Stage::Fork, e))
@@ -358,27 +364,24 @@ impl<'a> Prepared<'a> {
                 drop(wr);
                 launcher_wait(self, rd, middle)
             }
-            Ok(Forked::Child) => {
-                drop(rd);
-                // A launcher killed meanwhile must not take the daemon with
-                // it: writes to the status pipe then fail with EPIPE instead
-                // of raising SIGPIPE (restored before exec or after ready).
-                sys::set_ignore(libc::SIGPIPE);
-                let status = Status(wr);
+            Ok(Forked::Child(_)) => {
+                // The read end stays open here too: a launcher killed
+                // meanwhile must not take the daemon with it, and while we
+                // hold a reader our few records never meet EPIPE or SIGPIPE.
+                let status = Status(wr, rd);
                 if let Err(e) = rustix::process::setsid() {
                     status.error(Error::os(Stage::Setsid, e));
                     sys::exit_now(ExitCode::Failed as u8);
                 }
-                match sys::fork() {
-                    Ok(Forked::Child) => {}
+                let pid = match sys::fork_daemon() {
+                    Ok(Forked::Child(pid)) => pid,
                     Ok(Forked::Parent(_)) => sys::exit_now(0),
                     Err(e) => {
                         status.error(Error::os(Stage::Fork, e));
                         sys::exit_now(ExitCode::Failed as u8);
                     }
-                }
-                status.send(Tag::Pid, 0, rustix::process::getpid().as_raw_nonzero().get());
-                let mut r = Running::new(self.daemon, Some(status));
+                };
+                let mut r = Running::new(self.daemon, Some(status), pid);
                 match self.setup(&mut r, keep) {
                     Ok(()) => Ok(r),
                     Err(e) => r.fail(e),
@@ -387,8 +390,11 @@ impl<'a> Prepared<'a> {
         }
     }
 
-    /// The daemon's side, in order: chdir, umask, stdio, descriptors, pidfile,
-    /// signals. Moves the pidfile into `r` first, so a failure removes it.
+    /// The daemon's side, in order: pidfile, chdir, umask, stdio, signals,
+    /// descriptors, the pid. Moves the pidfile into `r` first, so a failure
+    /// removes it. /dev/null stays open (close-on-exec) until
+    /// [`Running::ready`], so the descriptors kept are usually 3 and up in a
+    /// row, closed above in one call.
     fn setup(mut self, r: &mut Running<'a>, keep: &[BorrowedFd<'_>]) -> Result<(), Error> {
         let d = self.daemon;
         r.pidfile = self.pidfile.take();
@@ -422,7 +428,9 @@ impl<'a> Prepared<'a> {
                 rustix::stdio::dup2_stderr(f).map_err(stdio)?;
             }
         }
-        drop((self.devnull, self.stdout, self.stderr));
+        drop((self.stdout, self.stderr));
+        r.null = self.devnull;
+        sys::reset_signals().map_err(|e| Error::os(Stage::Signals, e))?;
         let mut kept = [-1 as RawFd; fds::KEEP_MAX];
         let mut n = 0;
         let mut add = |fd: Option<BorrowedFd<'_>>| {
@@ -437,7 +445,11 @@ impl<'a> Prepared<'a> {
             add(Some(p.fd()));
             add(p.dir_fd());
         }
-        add(r.status.as_ref().map(|s| s.0.as_fd()));
+        add(r.null.as_ref().map(|f| f.as_fd()));
+        if let Some(s) = &r.status {
+            add(Some(s.0.as_fd()));
+            add(Some(s.1.as_fd()));
+        }
         #[cfg(feature = "supervise")]
         add(r.hand.as_ref().and_then(|h| h.fd()));
         for fd in keep {
@@ -445,12 +457,7 @@ impl<'a> Prepared<'a> {
         }
         fds::close_all_but(&kept[..n]).map_err(|e| Error::os(Stage::CloseFds, e))?;
         if let Some(p) = &r.pidfile {
-            let pid = rustix::process::getpid().as_raw_nonzero().get() as u32;
-            p.write(pid).map_err(|e| Error::os(Stage::WritePid, e))?;
-        }
-        sys::reset_signals().map_err(|e| Error::os(Stage::Signals, e))?;
-        if r.status.is_some() {
-            sys::set_ignore(libc::SIGPIPE); // until the last status write
+            p.write(r.pid as u32).map_err(|e| Error::os(Stage::WritePid, e))?;
         }
         Ok(())
     }
@@ -461,19 +468,24 @@ impl<'a> Prepared<'a> {
 /// daemon process only.
 pub struct Running<'a> {
     daemon: Daemon<'a>,
+    pid: i32,
     pidfile: Option<Pidfile<'a>>,
     status: Option<Status>,
+    /// /dev/null, until [`ready`](Self::ready) (close-on-exec).
+    null: Option<OwnedFd>,
     /// The readiness protocol's descriptor or socket name.
     #[cfg(feature = "supervise")]
     hand: Option<Handoff>,
 }
 
 impl<'a> Running<'a> {
-    fn new(daemon: Daemon<'a>, status: Option<Status>) -> Self {
+    fn new(daemon: Daemon<'a>, status: Option<Status>, pid: i32) -> Self {
         Running {
             daemon,
+            pid,
             pidfile: None,
             status,
+            null: None,
             #[cfg(feature = "supervise")]
             hand: None,
         }
@@ -492,12 +504,13 @@ impl<'a> Running<'a> {
     }
 
     /// Tell the launcher the daemon is started: it prints `Daemon PID N` and
-    /// exits 0. Call it once the daemon can do its work.
+    /// exits 0. Call it once the daemon can do its work. Closes the status
+    /// pipe and the /dev/null descriptor kept until then.
     pub fn ready(&mut self) {
         if let Some(s) = self.status.take() {
-            s.send(Tag::Ready, 0, 0);
+            s.send(Tag::Ready, 0, self.pid);
         }
-        sys::set_default(libc::SIGPIPE);
+        self.null = None;
     }
 
     /// The pidfile this daemon holds.
@@ -525,17 +538,13 @@ impl<'a> Running<'a> {
     }
 
     /// Execute the [`command`](Daemon::command) with `argv` and `envp`
-    /// ([`execve(2)`]), searching `PATH` when it has no slash ([`sys::exec_search`]). The pidfile descriptor is made inheritable first, so the
-    /// lock lives exactly as long as the program. Returns only through
-    /// [`fail`](Self::fail): exit code 127 when not found, 126 when not executable.
+    /// ([`execve(2)`]), searching `PATH` when it has no slash ([`sys::exec_search`]). The pidfile descriptor is inheritable
+    /// ([`Pidfile::acquire`]), so the lock lives exactly as long as the
+    /// program. Returns only through [`fail`](Self::fail): exit code 127 when
+    /// not found, 126 when not executable.
     ///
     /// [`execve(2)`]: https://man7.org/linux/man-pages/man2/execve.2.html
     pub fn exec(self, argv: CArgv, envp: CArgv) -> ! {
-        if let Some(p) = &self.pidfile {
-            if let Err(e) = rustix::io::fcntl_setfd(p.fd(), rustix::io::FdFlags::empty()) {
-                self.fail(Error::os(Stage::Pidfile, e))
-            }
-        }
         #[cfg(feature = "supervise")]
         if let Some(fd) = self.hand.as_ref().and_then(|h| h.fd()) {
             if let Err(e) = rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::empty()) {
@@ -545,21 +554,21 @@ impl<'a> Running<'a> {
         // The launcher learns of success from EOF on the close-on-exec pipe, and
         // of failure from the error that follows this Ready.
         if let Some(s) = &self.status {
-            s.send(Tag::Ready, 0, 0);
+            s.send(Tag::Ready, 0, self.pid);
         }
-        sys::set_default(libc::SIGPIPE); // an ignored signal would survive exec
         let e = sys::exec_search(self.command(), argv, envp);
         self.fail(Error::os(Stage::Exec, e))
     }
 }
 
-/// The write end of the launcher's status pipe.
-struct Status(OwnedFd);
+/// The launcher's status pipe, as the daemon holds it: the write end, and
+/// the read end kept so that writing never meets a closed pipe.
+struct Status(OwnedFd, #[allow(dead_code)] OwnedFd);
 
+/// A record's kind: the daemon is started (with its pid), or failed.
 #[repr(u8)]
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tag {
-    Pid = b'P',
     Ready = b'R',
     Error = b'E',
 }
@@ -586,13 +595,12 @@ fn launcher_wait(mut prep: Prepared<'_>, rd: OwnedFd, middle: i32) -> ! {
     while let Ok(true) = read_full(&rd, &mut rec) {
         let val = i32::from_le_bytes([rec[4], rec[5], rec[6], rec[7]]);
         match rec[0] {
-            b'P' => pid = val,
-            b'R' => ready = true,
+            b'R' => (ready, pid) = (true, val),
             b'E' => err = Some(Error::from_raw(rec[1], val)),
             _ => {}
         }
     }
-    reap(middle);
+    sys::reap(middle);
     let d = &prep.daemon;
     let err = match err {
         None if !ready => Some(Error::text(Stage::Start, Text::Died)),
@@ -630,14 +638,6 @@ fn read_full(fd: &OwnedFd, buf: &mut [u8; 8]) -> Result<bool, Errno> {
         }
     }
     Ok(true)
-}
-
-/// Wait for the middle process ([`waitpid(2)`]), retrying on EINTR.
-///
-/// [`waitpid(2)`]: https://man7.org/linux/man-pages/man2/waitpid.2.html
-fn reap(pid: i32) {
-    let Some(pid) = rustix::process::Pid::from_raw(pid) else { return };
-    while let Err(Errno::INTR) = rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty()) {}
 }
 
 impl<'a> Daemon<'a> {

@@ -7,8 +7,10 @@ use rustix::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd, RawFd};
 use rustix::fs::{self, Mode, OFlags, CWD};
 use rustix::io::Errno;
 
-/// How many descriptors the daemon can keep open besides 0-2.
-pub const KEEP_MAX: usize = 8;
+/// How many descriptors the daemon can keep open besides 0-2: dfork's own
+/// (up to six: the pidfile and its directory, /dev/null, the status pipe's
+/// two ends, the readiness descriptor), then the caller's.
+pub const KEEP_MAX: usize = 16;
 
 /// Open /dev/null ([`open(2)`]) and return it as a descriptor above 2. Each of
 /// fds 0-2 that was closed is first filled with /dev/null (and left

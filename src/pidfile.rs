@@ -48,33 +48,33 @@ impl<'a> Pidfile<'a> {
     /// Open (creating it 0644 if needed and `create` says so) and lock
     /// `path`, without blocking.
     ///
-    /// The file is opened with `O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC` ([`open(2)`]),
-    /// so a symlink is refused (ELOOP) and a FIFO never hangs us; it must then be a
+    /// The file is opened with `O_NOFOLLOW | O_NONBLOCK` ([`open(2)`]), so a
+    /// symlink is refused (ELOOP) and a FIFO never hangs us; it must then be a
     /// regular file with one link. A file left by a dead daemon is not locked and
-    /// is taken over. After locking, the path must still name the locked file: a
-    /// rival may have removed it in between, and a lock on an unlinked file would
-    /// let a third launcher start a second daemon.
+    /// is taken over, and emptied. After locking, the path must still name the
+    /// locked file: a rival may have removed it in between, and a lock on an
+    /// unlinked file would let a third launcher start a second daemon.
     ///
-    /// The caller sets the umask: the file is created with mode 0644 & ~umask.
+    /// The descriptor is inheritable (no `O_CLOEXEC`): a daemon that execs
+    /// passes the lock on to its program, which holds it as long as it runs.
+    /// (The launcher never execs; the supervisor marks it close-on-exec.)
+    ///
+    /// A file it creates is made mode 0644 whatever the umask: [`fchmod(2)`]
+    /// when the umask took bits of it away.
+    ///
+    /// [`fchmod(2)`]: https://man7.org/linux/man-pages/man2/fchmod.2.html
     ///
     /// [`open(2)`]: https://man7.org/linux/man-pages/man2/open.2.html
     pub fn acquire(path: &'a CStr, create: bool) -> Result<Self, Refused> {
         let dir = crate::fds::anchor(path)?;
         let base = crate::fds::base(&dir);
-        let flags = OFlags::RDWR | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        let flags = OFlags::RDWR | OFlags::NOFOLLOW | OFlags::NONBLOCK;
         // Each round ends in a success, a refusal, or a retry: a rival
         // removed the file (rare), or someone held a shared lock for a
         // moment (1 ms a round: a second in all).
         for _ in 0..1000 {
             let flags = if create { flags | OFlags::CREATE } else { flags };
             let fd = fs::openat(base, path, flags, Mode::from_bits_truncate(0o644))?;
-            let st = fs::fstat(&fd)?;
-            if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
-                return Err(Refused::NotRegular);
-            }
-            if st.st_nlink != 1 {
-                return Err(Refused::Linked);
-            }
             match fs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
                 Ok(()) => {}
                 // A shared lock is `--status` or `--stop` looking for a
@@ -87,21 +87,33 @@ impl<'a> Pidfile<'a> {
                 Err(Errno::WOULDBLOCK) => return Err(Refused::Running(read_pid(&fd))),
                 Err(e) => return Err(e.into()),
             }
-            if same_file(base, path, &fd) {
+            // Looked at once locked: nobody writes it now but us.
+            let st = fs::fstat(&fd)?;
+            if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+                return Err(Refused::NotRegular);
+            }
+            if st.st_nlink != 1 {
+                return Err(Refused::Linked);
+            }
+            if create && st.st_mode & 0o7777 != 0o644 {
+                fs::fchmod(&fd, Mode::from_bits_truncate(0o644))?;
+            }
+            if names(base, path, &st) {
                 // A stale pid must not be read by `--stop` while the new
-                // daemon starts.
-                #[cfg(feature = "control")]
-                fs::ftruncate(&fd, 0)?;
+                // daemon starts, nor outlast a shorter new one.
+                if st.st_size != 0 {
+                    fs::ftruncate(&fd, 0)?;
+                }
                 return Ok(Pidfile { fd, dir, path });
             }
         }
         Err(Refused::Os(Errno::AGAIN))
     }
 
-    /// Record `pid` as `PID\n`: truncate, then one positioned write ([`ftruncate(2)`],
-    /// [`pwrite(2)`]). The file is never replaced: the lock lives on this inode.
+    /// Record `pid` as `PID\n` in the file, empty since [`acquire`](Self::acquire):
+    /// one positioned write ([`pwrite(2)`]). The file is never replaced: the
+    /// lock lives on this inode.
     ///
-    /// [`ftruncate(2)`]: https://man7.org/linux/man-pages/man2/ftruncate.2.html
     /// [`pwrite(2)`]: https://man7.org/linux/man-pages/man2/pwrite.2.html
     pub fn write(&self, pid: u32) -> Result<(), Errno> {
         let mut d = [0u8; 21];
@@ -112,7 +124,6 @@ impl<'a> Pidfile<'a> {
             d[s.len()] = b'\n';
             s.len() + 1
         };
-        fs::ftruncate(&self.fd, 0)?;
         let mut off = 0;
         while off < n {
             match rustix::io::pwrite(&self.fd, &d[off..n], off as u64) {
@@ -165,7 +176,7 @@ impl<'a> Pidfile<'a> {
 pub fn rewrite(path: &CStr, pid: u32) {
     let flags = OFlags::RDWR | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
     if let Ok(fd) = fs::open(path, flags, Mode::empty()) {
-        if probe_shared(&fd) == Err(Errno::WOULDBLOCK) {
+        if probe_shared(&fd) == Err(Errno::WOULDBLOCK) && fs::ftruncate(&fd, 0).is_ok() {
             Pidfile { fd, dir: None, path }.write(pid).ok();
         }
     }
@@ -187,10 +198,13 @@ pub fn probe_shared(fd: &OwnedFd) -> Result<(), Errno> {
 
 /// Whether `path` (not following a final symlink) is the file open as `fd`.
 pub fn same_file(base: BorrowedFd<'_>, path: &CStr, fd: &OwnedFd) -> bool {
-    match (fs::statat(base, path, AtFlags::SYMLINK_NOFOLLOW), fs::fstat(fd)) {
-        (Ok(a), Ok(b)) => a.st_dev == b.st_dev && a.st_ino == b.st_ino,
-        _ => false,
-    }
+    fs::fstat(fd).is_ok_and(|st| names(base, path, &st))
+}
+
+/// Whether `path` (not following a final symlink) names the file `st`
+/// describes.
+pub fn names(base: BorrowedFd<'_>, path: &CStr, st: &fs::Stat) -> bool {
+    fs::statat(base, path, AtFlags::SYMLINK_NOFOLLOW).is_ok_and(|a| a.st_dev == st.st_dev && a.st_ino == st.st_ino)
 }
 
 /// Read the pid in a pidfile, strictly: see [`parse_pid`].

@@ -42,7 +42,9 @@ const SIGNALS: [i32; 6] = [libc::SIGCHLD, libc::SIGTERM, libc::SIGINT, libc::SIG
 /// it returns 0 once COMMAND runs, or 126/127 when it cannot.
 pub fn run(mut running: Running<'_>, cfg: &Config<'_>, zone: &Zone, argv: CArgv, envp: CArgv) -> ! {
     let name = running.command();
-    let sig = match sys::set_mask(libc::SIG_BLOCK, &SIGNALS).and_then(|()| sys::signalfd(&SIGNALS)) {
+    // The pidfile's lock is the supervisor's, not its children's.
+    let cloexec = |p: &crate::pidfile::Pidfile<'_>| rustix::io::fcntl_setfd(p.fd(), rustix::io::FdFlags::CLOEXEC);
+    let sig = match running.pidfile().map_or(Ok(()), cloexec).and_then(|()| sys::set_mask(libc::SIG_BLOCK, &SIGNALS)).and_then(|()| sys::signalfd(&SIGNALS)) {
         Ok(fd) => fd,
         Err(e) => running.fail(Error::os(Stage::Supervise, e)),
     };
@@ -135,12 +137,11 @@ fn spawn(name: &CStr, argv: CArgv, envp: CArgv) -> (i32, Option<Errno>) {
     };
     match sys::fork() {
         Err(e) => (0, Some(e)),
-        Ok(Forked::Child) => {
+        Ok(Forked::Child(_)) => {
             let _ = rustix::process::set_parent_process_death_signal(Some(sys::signal(libc::SIGKILL)));
             if rustix::process::getppid() != Some(parent) {
                 sys::exit_now(ExitCode::Failed as u8); // the supervisor died meanwhile
             }
-            sys::set_default(libc::SIGPIPE);
             let _ = sys::set_mask(libc::SIG_SETMASK, &[]);
             let e = sys::exec_search(name, argv, envp);
             out::write_all(rustix::fd::AsFd::as_fd(&wr), &e.raw_os_error().to_ne_bytes()).ok();

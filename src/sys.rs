@@ -20,6 +20,7 @@ extern "C" {
     /// musl's bare fork (POSIX 2024 `_Fork`): no atfork handlers, so none of
     /// the locking machinery behind them is linked in; musl's own thread state
     /// is still updated for the child.
+    #[cfg(not(feature = "bare-fork"))]
     fn _Fork() -> libc::pid_t;
 }
 
@@ -32,23 +33,86 @@ fn last_errno() -> Errno {
 pub enum Forked {
     /// In the parent, with the child's pid.
     Parent(i32),
-    /// In the child.
-    Child,
+    /// In the child, with its own pid.
+    Child(i32),
 }
 
-/// Create a child process with [`fork(2)`] (musl's `_Fork`: dfork registers
-/// no atfork handlers, so it needs none run).
+/// Create a child process as [`fork(2)`] does, by the bare [`clone(2)`]
+/// system call with `SIGCHLD` as its exit signal; `CLONE_CHILD_SETTID`
+/// stores the child's pid in the child's copy of a local, so the child
+/// knows it without a `getpid`. Not libc's `fork`: musl's blocks every
+/// signal around the call and updates its thread state (four more system
+/// calls a fork). That state is the thread id libc caches, which its
+/// `raise`, `abort` and `pthread_*` functions read: in a child made here
+/// it is still the parent's. So this is for children that call none of
+/// them: one that execs at once, and the daemon when the `bare-fork`
+/// feature says the daemon's code is dfork's own (see [`fork_daemon`]).
 ///
 /// [`fork(2)`]: https://man7.org/linux/man-pages/man2/fork.2.html
+/// [`clone(2)`]: https://man7.org/linux/man-pages/man2/clone.2.html
 pub fn fork() -> Result<Forked, Errno> {
-    // SAFETY: dfork is single-threaded (no_std, no thread is ever spawned), so the
-    // child is a full copy with no lock held by another thread; _Fork updates
-    // musl's cached thread id for the child, as fork does.
+    clone(libc::SIGCHLD)
+}
+
+/// Fork the daemon: the bare [`fork`] with the `bare-fork` feature (the
+/// dfork binary's daemon calls nothing that reads libc's cached thread id),
+/// else libc's fork (musl's `_Fork`: no atfork handlers), which keeps that
+/// id right for a library user's daemon that calls `abort` or `raise`.
+#[cfg(feature = "bare-fork")]
+pub fn fork_daemon() -> Result<Forked, Errno> {
+    fork()
+}
+
+/// See the `bare-fork` version.
+#[cfg(not(feature = "bare-fork"))]
+pub fn fork_daemon() -> Result<Forked, Errno> {
+    // SAFETY: dfork is single-threaded until the daemon body runs, so the
+    // child is a whole copy with no lock held by another thread; _Fork
+    // updates musl's cached thread id for the child, as fork does.
     match unsafe { _Fork() } {
         -1 => Err(last_errno()),
-        0 => Ok(Forked::Child),
+        0 => Ok(Forked::Child(rustix::process::getpid().as_raw_nonzero().get())),
         pid => Ok(Forked::Parent(pid)),
     }
+}
+
+/// [`fork`], but this child's end sends its parent no signal (a blocking
+/// call of the parent is not interrupted, under a tracer either); reap it
+/// with [`reap`]. Should the parent die first, the kernel gives the orphan
+/// SIGCHLD back for its new parent.
+pub fn fork_quiet() -> Result<Forked, Errno> {
+    // qemu-user refuses any exit signal but SIGCHLD (EINVAL): there, a fork.
+    match clone(0) {
+        Err(Errno::INVAL) => fork(),
+        r => r,
+    }
+}
+
+fn clone(exit_signal: c_int) -> Result<Forked, Errno> {
+    let mut me = 0i32;
+    let at = &mut me as *mut i32;
+    // SAFETY: with no new stack and no CLONE_VM, clone makes a copy of this
+    // process, as fork does. The child-tid pointer is passed both fourth and
+    // fifth, so it lands where each architecture's argument order wants it
+    // (x86_64: parent_tid, child_tid, tls; i386, arm, aarch64, mips:
+    // parent_tid, tls, child_tid); without CLONE_SETTLS the other one is
+    // ignored. It points to a live local of this frame.
+    let r = unsafe { libc::syscall(libc::SYS_clone, (libc::CLONE_CHILD_SETTID | exit_signal) as libc::c_long, 0usize, 0usize, at, at) };
+    match r {
+        -1 => Err(last_errno()),
+        // SAFETY: the kernel wrote the child's pid through `at` before the child ran.
+        0 => Ok(Forked::Child(unsafe { core::ptr::read_volatile(at) })),
+        pid => Ok(Forked::Parent(pid as i32)),
+    }
+}
+
+/// Wait for the child `pid` to end ([`wait4(2)`] with `__WALL`, so a
+/// [`fork_quiet`] child too), retrying on EINTR; its status is not wanted.
+///
+/// [`wait4(2)`]: https://man7.org/linux/man-pages/man2/wait4.2.html
+pub fn reap(pid: i32) {
+    // SAFETY: no status or usage is asked for (null pointers).
+    while unsafe { libc::syscall(libc::SYS_wait4, pid, 0usize, libc::__WALL, 0usize) } == -1 && last_errno() == Errno::INTR {}
 }
 
 /// End this process at once with [`_exit(2)`]: no atexit handlers, no flushing.
@@ -149,21 +213,63 @@ pub fn var(name: &[u8]) -> Option<&'static CStr> {
     found
 }
 
-/// Set the disposition of every signal to SIG_DFL and unblock them all, with
-/// [`rt_sigaction(2)`] and [`sigprocmask(2)`], so a launcher started with signals
-/// ignored or blocked does not pass that on to the daemon. The raw system call
-/// also reaches the signals musl reserves for itself (32-34), which its
-/// `sigaction` refuses to touch but a parent may still have ignored.
+/// Set the disposition of every ignored signal to SIG_DFL and unblock them
+/// all, with [`rt_sigaction(2)`] and [`sigprocmask(2)`], so a launcher started
+/// with signals ignored or blocked does not pass that on to the daemon. SIG_IGN
+/// is the only disposition that survives `exec`, and the blocked and ignored
+/// sets are read from [`proc_pid_status(5)`], so a usual start makes no call
+/// at all here; without `/proc` (or its lines unreadable) every signal is
+/// reset and unblocked, one call each. The raw system call also reaches the
+/// signals musl reserves for itself (32-34), which its `sigaction` refuses
+/// to touch but a parent may still have ignored.
+///
+/// The status file is left open, close-on-exec, for the caller's
+/// [`close_all_but`](crate::fds::close_all_but) to close.
 ///
 /// [`rt_sigaction(2)`]: https://man7.org/linux/man-pages/man2/rt_sigaction.2.html
 /// [`sigprocmask(2)`]: https://man7.org/linux/man-pages/man2/sigprocmask.2.html
+/// [`proc_pid_status(5)`]: https://man7.org/linux/man-pages/man5/proc_pid_status.5.html
 pub fn reset_signals() -> Result<(), Errno> {
+    let mut buf = [0u8; 4096];
+    let flags = rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC;
+    let n = match rustix::fs::open(c"/proc/self/status", flags, rustix::fs::Mode::empty()) {
+        Ok(fd) => {
+            let n = rustix::io::read(&fd, &mut buf).unwrap_or(0);
+            core::mem::forget(fd); // closed with the rest, by close_all_but
+            n
+        }
+        Err(_) => 0,
+    };
+    let (blocked, ignored) = (sig_line(&buf[..n], b"SigBlk:\t"), sig_line(&buf[..n], b"SigIgn:\t"));
     for sig in 1..=libc::SIGRTMAX() {
-        if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+        if ignored >> (sig - 1) & 1 != 0 && sig != libc::SIGKILL && sig != libc::SIGSTOP {
             set_default(sig);
         }
     }
-    set_mask(libc::SIG_SETMASK, &[])
+    match blocked {
+        0 => Ok(()),
+        _ => set_mask(libc::SIG_SETMASK, &[]),
+    }
+}
+
+/// The signal set on a `/proc/PID/status` line (`SigBlk:\t` and 16 hex
+/// digits); every signal when the line is missing or not as expected (mips'
+/// 128-signal sets are 32 digits: those mean every signal too).
+fn sig_line(status: &[u8], key: &[u8]) -> u64 {
+    let at = status.windows(key.len()).position(|w| w == key).map_or(usize::MAX, |i| i + key.len());
+    let mut set = 0u64;
+    match status.get(at..at.saturating_add(17)) {
+        Some([hex @ .., b'\n']) => {
+            for &c in hex {
+                match (c as char).to_digit(16) {
+                    Some(d) => set = set << 4 | d as u64,
+                    None => return !0,
+                }
+            }
+            set
+        }
+        _ => !0,
+    }
 }
 
 /// Set one signal's disposition to SIG_DFL ([`rt_sigaction(2)`]).

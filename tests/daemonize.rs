@@ -36,6 +36,75 @@ fn daemon_is_detached_and_clean() {
     assert_eq!(status(pid, "SigIgn"), "0000000000000000");
 }
 
+/// The daemon reads which signals it inherited ignored or blocked
+/// (/proc/self/status) and resets exactly those: one rt_sigaction per
+/// ignored signal, one rt_sigprocmask when any is blocked, none otherwise.
+#[test]
+fn only_inherited_ignored_and_blocked_signals_are_reset() {
+    let name = "only_inherited_ignored_and_blocked_signals_are_reset";
+    if !have("strace", name) {
+        return;
+    }
+    let t = Test::new("sigreset");
+    for hostile_state in [false, true] {
+        let (p, trace, tag) = (t.path("d.pid"), t.path("trace"), sleep_tag());
+        let mut cmd = std::process::Command::new("strace");
+        cmd.args(["-f", "-qq", "-e", "trace=rt_sigaction,rt_sigprocmask", "-o"]).arg(&trace).arg(bin());
+        cmd.arg("-q").arg("-p").arg(&p).args(["sleep", &tag]);
+        // A known start: every signal at its default, none blocked; then
+        // (hostile) SIGPIPE and SIGHUP ignored and SIGTERM blocked.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
+                for sig in 1..=libc::SIGRTMAX() {
+                    libc::syscall(libc::SYS_rt_sigaction, sig, [0usize; 4].as_ptr(), 0usize, 8usize);
+                }
+                let none = [0u64; 1];
+                libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, none.as_ptr(), 0usize, 8usize);
+                Ok(())
+            });
+        }
+        if hostile_state {
+            hostile(&mut cmd, false);
+        }
+        // strace follows the daemon: it ends when the sleep is stopped.
+        let child = cmd.stdin(std::process::Stdio::null()).spawn().unwrap();
+        t.track(child.id() as i32);
+        assert!(wait_for(10, || !sleepers(&tag).is_empty() && p.exists()));
+        let pid = t.track(sleepers(&tag)[0]);
+        assert_eq!((status(pid, "SigBlk"), status(pid, "SigIgn")), ("0000000000000000".into(), "0000000000000000".into()));
+        kill_and_reap(pid);
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        let trace = std::fs::read_to_string(&trace).unwrap();
+        let calls: Vec<&str> = trace.lines().filter(|l| l.contains("rt_sig")).collect();
+        let want: &[&str] = if hostile_state { &["SIGHUP, {sa_handler=SIG_DFL", "SIGPIPE, {sa_handler=SIG_DFL", "SIG_SETMASK, []"] } else { &[] };
+        assert_eq!(calls.len(), want.len(), "hostile={hostile_state}: {calls:#?}");
+        for w in want {
+            assert!(calls.iter().any(|c| c.contains(w)), "hostile={hostile_state}: no {w} in {calls:#?}");
+        }
+    }
+}
+
+/// The pidfile is created 0644 whatever the launcher's umask.
+#[test]
+fn pidfile_is_0644_whatever_the_umask() {
+    let t = Test::new("pidmode");
+    for mask in [0o077, 0o000, 0o022] {
+        let (p, tag) = (t.path(&format!("d{mask:o}.pid")), sleep_tag());
+        let mut cmd = dfork(["-q".as_ref(), "-p".as_ref(), p.as_os_str(), "sleep".as_ref(), tag.as_ref()]);
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
+                libc::umask(mask);
+                Ok(())
+            });
+        }
+        let out = t.run(&mut cmd);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        t.track(read_pidfile(&p));
+        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o7777, 0o644, "umask {mask:o}");
+    }
+}
+
 #[test]
 fn chdir_and_umask_options() {
     let t = Test::new("cwd");

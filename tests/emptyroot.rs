@@ -19,6 +19,18 @@ fn runs_in_a_root_with_only_itself_and_dev_null() {
     let tag = sleep_tag();
     let out = t.run(&mut chrooted(&root, &["-q", "/dfork", "-f", "/dfork-no-such", &tag]));
     assert_eq!(out.status.code(), Some(0), "the launcher reports the start of dfork -f");
+    // Without /proc the daemon cannot read which signals it inherited
+    // ignored or blocked: it resets and unblocks every one.
+    let mut cmd = chrooted(&root, &["-q", "-p", "/hb.pid", "--heartbeat", "/hb.log"]);
+    hostile(&mut cmd, true);
+    let out = t.run(&mut cmd);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let hb = t.track(read_pidfile(&root.join("hb.pid")));
+    // (The heartbeat ignores SIGXFSZ itself; the launcher's SIGPIPE,
+    // SIGHUP, SIGCHLD and blocked SIGTERM are gone.)
+    let own = format!("{:016x}", 1u64 << (libc::SIGXFSZ - 1));
+    assert_eq!((status(hb, "SigBlk"), status(hb, "SigIgn")), ("0000000000000000".into(), own));
+    kill_and_reap(hb);
     // Errors are reported in the empty root too.
     let out = t.run(&mut chrooted(&root, &["/bin/sh"]));
     assert_eq!(out.status.code(), Some(127));

@@ -161,9 +161,10 @@ fn killed_in_each_phase_a_start_is_whole_or_leaves_nothing() {
         assert_eq!((code(&out), stderr(&out)), (125, "dfork: start: the daemon died during start-up\n".to_string()), "{inject}");
         assert!(!p.exists() && sleepers(&tag).is_empty(), "{inject}: nothing left");
     }
-    // The launcher killed before its first fork (at its pipe2, at the fork):
+    // The launcher killed before its first fork (at its pipe2, at the fork,
+    // a clone system call):
     // nothing runs and no pidfile is left, since the daemon creates it.
-    for inject in ["inject=pipe2:signal=SIGKILL:when=1", "inject=fork:signal=SIGKILL:when=1"] {
+    for inject in ["inject=pipe2:signal=SIGKILL:when=1", "inject=fork,clone:signal=SIGKILL:when=1"] {
         let tag = sleep_tag();
         let out = Command::new("strace").args(["-qq", "-o", "/dev/null", "-e", inject, bin(), "-p"]).arg(&p).args(["sleep", &tag]).output().unwrap();
         assert_eq!(out.status.signal(), Some(libc::SIGKILL), "{inject}: the launcher was killed (strace passes it on)");

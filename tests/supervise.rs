@@ -149,7 +149,7 @@ fn a_readiness_launcher_killed_before_it_forks_leaves_no_pidfile() {
     for how in [&["--ready-fd", "3"][..], &["--notify"]] {
         let tag = sleep_tag();
         let out = std::process::Command::new("strace")
-            .args(["-qq", "-o", "/dev/null", "-e", "inject=fork:signal=SIGKILL:when=1", bin()])
+            .args(["-qq", "-o", "/dev/null", "-e", "inject=fork,clone:signal=SIGKILL:when=1", bin()])
             .args(how)
             .args(["-p", path_str(&p), "sleep", &tag])
             .output()
@@ -229,6 +229,9 @@ fn respawn_forwards_sighup_and_stop_stops_both_without_zombies() {
     assert_eq!(kids.len(), 1, "one child: {kids:?}");
     let child = t.track(kids[0]);
     assert!(wait_for(10, || std::fs::read_to_string(&log).is_ok_and(|s| s.contains("up"))));
+    // The lock is the supervisor's alone: its child does not inherit it.
+    assert!(fds(sup).iter().any(|(_, f)| f == &p), "{:?}", fds(sup));
+    assert!(!fds(child).iter().any(|(_, f)| f == &p), "{:?}", fds(child));
     unsafe { libc::kill(sup, libc::SIGHUP) };
     // sh runs the trap once its foreground sleep ends: end that sleep.
     assert!(wait_for(10, || {
