@@ -1,6 +1,6 @@
 //! `--stop` and `--status`: the only code that sends signals.
 //!
-//! Both read the pidfile one careful way ([`inspect`]): never through a
+//! Both read the pidfile one careful way (`inspect`): never through a
 //! symlink, only a regular file with one link, as root only one that no
 //! other user can write or replace, and only strictly `PID\n`. The pid is
 //! trusted only while the file's lock is held: the lock lives exactly as long

@@ -245,7 +245,7 @@ const ERRNOS: [Errno; 31] = [
 ];
 
 /// Where `e`'s words are in the `@errno` section of `src/messages.txt`, if
-/// [`ERRNOS`] has it.
+/// `ERRNOS` has it.
 pub fn describe(e: Errno) -> Option<usize> {
     ERRNOS.iter().position(|&x| x == e)
 }

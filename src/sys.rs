@@ -342,7 +342,7 @@ extern "C" {
 
 /// Change the blocked-signal mask with [`rt_sigprocmask(2)`]: `how` is
 /// SIG_BLOCK, SIG_UNBLOCK or SIG_SETMASK, applied to the set of `sigs`. The
-/// raw call, as for [`set_action`]: a set is a bit mask of the kernel's size
+/// raw call, as for `set_action`: a set is a bit mask of the kernel's size
 /// (64 signals, 128 on mips).
 ///
 /// [`rt_sigprocmask(2)`]: https://man7.org/linux/man-pages/man2/sigprocmask.2.html
