@@ -51,9 +51,12 @@ impl<'a> Pidfile<'a> {
     /// The file is opened with `O_NOFOLLOW | O_NONBLOCK` ([`open(2)`]), so a
     /// symlink is refused (ELOOP) and a FIFO never hangs us; it must then be a
     /// regular file with one link. A file left by a dead daemon is not locked and
-    /// is taken over, and emptied. After locking, the path must still name the
-    /// locked file: a rival may have removed it in between, and a lock on an
-    /// unlinked file would let a third launcher start a second daemon.
+    /// is taken over, and emptied. After locking, the file must still be
+    /// linked: a rival may have removed it in between (dfork removes a
+    /// pidfile only while holding its lock, so once we hold it nobody does),
+    /// and a lock on an unlinked file would let a third launcher start a
+    /// second daemon; then it is opened again. Its link count says so, from
+    /// the same [`fstat(2)`] that checks the type: no second look at the path.
     ///
     /// The descriptor is inheritable (no `O_CLOEXEC`): a daemon that execs
     /// passes the lock on to its program, which holds it as long as it runs.
@@ -63,6 +66,7 @@ impl<'a> Pidfile<'a> {
     /// when the umask took bits of it away.
     ///
     /// [`fchmod(2)`]: https://man7.org/linux/man-pages/man2/fchmod.2.html
+    /// [`fstat(2)`]: https://man7.org/linux/man-pages/man2/fstat.2.html
     ///
     /// [`open(2)`]: https://man7.org/linux/man-pages/man2/open.2.html
     pub fn acquire(path: &'a CStr, create: bool) -> Result<Self, Refused> {
@@ -92,20 +96,20 @@ impl<'a> Pidfile<'a> {
             if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
                 return Err(Refused::NotRegular);
             }
-            if st.st_nlink != 1 {
-                return Err(Refused::Linked);
+            match st.st_nlink {
+                0 => continue, // removed by a rival meanwhile
+                1 => {}
+                _ => return Err(Refused::Linked),
             }
             if create && st.st_mode & 0o7777 != 0o644 {
                 fs::fchmod(&fd, Mode::from_bits_truncate(0o644))?;
             }
-            if names(base, path, &st) {
-                // A stale pid must not be read by `--stop` while the new
-                // daemon starts, nor outlast a shorter new one.
-                if st.st_size != 0 {
-                    fs::ftruncate(&fd, 0)?;
-                }
-                return Ok(Pidfile { fd, dir, path });
+            // A stale pid must not be read by `--stop` while the new
+            // daemon starts, nor outlast a shorter new one.
+            if st.st_size != 0 {
+                fs::ftruncate(&fd, 0)?;
             }
+            return Ok(Pidfile { fd, dir, path });
         }
         Err(Refused::Os(Errno::AGAIN))
     }
@@ -198,13 +202,10 @@ pub fn probe_shared(fd: &OwnedFd) -> Result<(), Errno> {
 
 /// Whether `path` (not following a final symlink) is the file open as `fd`.
 pub fn same_file(base: BorrowedFd<'_>, path: &CStr, fd: &OwnedFd) -> bool {
-    fs::fstat(fd).is_ok_and(|st| names(base, path, &st))
-}
-
-/// Whether `path` (not following a final symlink) names the file `st`
-/// describes.
-pub fn names(base: BorrowedFd<'_>, path: &CStr, st: &fs::Stat) -> bool {
-    fs::statat(base, path, AtFlags::SYMLINK_NOFOLLOW).is_ok_and(|a| a.st_dev == st.st_dev && a.st_ino == st.st_ino)
+    match (fs::statat(base, path, AtFlags::SYMLINK_NOFOLLOW), fs::fstat(fd)) {
+        (Ok(a), Ok(b)) => a.st_dev == b.st_dev && a.st_ino == b.st_ino,
+        _ => false,
+    }
 }
 
 /// Read the pid in a pidfile, strictly: see [`parse_pid`].

@@ -104,3 +104,36 @@ fn racing_launchers_start_exactly_one_daemon() {
         kill_and_reap(running[0]); // the next round takes the stale pidfile over
     }
 }
+
+/// A launcher that opened a stale pidfile loses it to a rival before it
+/// locks it: the rival removes the file and starts its own daemon, which
+/// creates and locks a new one. The lock the first launcher then gets is on
+/// an unlinked file; it must see that (link count 0), open the path again,
+/// and find the rival's daemon running, not start a second one.
+#[test]
+fn a_pidfile_removed_between_open_and_lock_is_opened_again() {
+    let name = "a_pidfile_removed_between_open_and_lock_is_opened_again";
+    if !have("strace", name) {
+        return;
+    }
+    let t = Test::new("relock");
+    let p = t.path("p.pid");
+    std::fs::write(&p, "999999\n").unwrap();
+    let (a, b) = (sleep_tag(), sleep_tag());
+    // Launcher A waits half a second before its first flock.
+    let mut c = std::process::Command::new("strace");
+    c.args(["-qq", "-o", "/dev/null", "-e", "inject=flock:delay_enter=500000:when=1", bin(), "-p"]).arg(&p).args(["sleep", &a]);
+    let launcher_a = c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    t.track(launcher_a.id() as i32);
+    // Once A holds the stale file open, a rival removes it and starts B.
+    assert!(wait_for(10, || children(launcher_a.id() as i32).iter().any(|&d| fds(d).iter().any(|(_, f)| f == &p))));
+    std::fs::remove_file(&p).unwrap();
+    let out = t.run(&mut dfork(["-p".as_ref(), p.as_os_str(), "sleep".as_ref(), b.as_ref()]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let daemon_b = t.track(daemon_pid(&out));
+    let out = launcher_a.wait_with_output().unwrap();
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(stderr(&out), format!("dfork: already running as pid {daemon_b} ({})\n", p.display()));
+    assert!(sleepers(&a).is_empty(), "no second daemon");
+    assert_eq!(read_pidfile(&p), daemon_b);
+}
