@@ -247,6 +247,10 @@ fn respawn_forwards_sighup_and_stop_stops_both_without_zombies() {
     assert!(libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0, "the supervisor exits 0: {st:#x}");
     assert!(!alive(child), "the child is gone with it");
     assert!(!p.exists());
+    // sh's own child, the sleep of its loop, is not the supervisor's to stop.
+    for s in sleepers(&tag) {
+        kill_and_reap(s);
+    }
 }
 
 #[test]
