@@ -485,7 +485,9 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>, env: &mut dyn FnMut(&'a CS
     #[cfg_attr(not(feature = "control"), allow(unused_mut))]
     let (mut sig, mut timeout, mut retry): (Option<i32>, Option<i32>, Option<&CStr>) = (None, None, None);
     #[cfg(feature = "supervise")]
-    let (mut ready_n, mut wait_set, mut respawn_opts) = (0, false, false);
+    // Which readiness options were seen: 1 --ready-fd, 2 --notify (a
+    // repeated one takes its last value, as every option does).
+    let (mut ready_n, mut wait_set, mut respawn_opts) = (0u8, false, false);
     let mut scan = Scan::new(argv);
     while let Some(item) = scan.next() {
         let (opt, v) = match item? {
@@ -574,12 +576,12 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>, env: &mut dyn FnMut(&'a CS
                     Some(n @ 3..=1023) => Ready::Fd(n as i32),
                     _ => return usage(Problem::BadReadyFd, Some(val)),
                 };
-                ready_n += 1;
+                ready_n |= 1;
             }
             #[cfg(feature = "supervise")]
             opt::NOTIFY => {
                 c.ready = Ready::Notify;
-                ready_n += 1;
+                ready_n |= 2;
             }
             #[cfg(feature = "supervise")]
             opt::WAIT => {
@@ -615,7 +617,7 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>, env: &mut dyn FnMut(&'a CS
         Mode::Exec if c.command >= argv.len() => Some(Problem::NoCommand),
         Mode::Exec if every_set || format_set => Some(Problem::HeartbeatOnly),
         #[cfg(feature = "supervise")]
-        Mode::Exec if ready_n > 1 || (ready_n > 0 && (c.respawn || c.foreground)) => Some(Problem::ReadyConflict),
+        Mode::Exec if ready_n == 3 || (ready_n > 0 && (c.respawn || c.foreground)) => Some(Problem::ReadyConflict),
         #[cfg(feature = "supervise")]
         Mode::Exec if wait_set && ready_n == 0 => Some(Problem::WaitAlone),
         #[cfg(feature = "supervise")]

@@ -190,6 +190,16 @@ fn readiness_usage_errors() {
         assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
         assert_eq!(stderr(&o).lines().count(), 1, "{args:?}: {}", stderr(&o));
     }
+    // A repeated --ready-fd or --notify is no conflict: the last value counts.
+    let t = Test::new("ready-again");
+    let p = t.path("d.pid");
+    let script = format!("echo >&4; exec sleep {}", sleep_tag());
+    let out = start(&t, &["--ready-fd", "3", "--ready-fd", "4", "-p", path_str(&p), "sh", "-c", &script]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let (n, tag) = (t.path("n.pid"), sleep_tag());
+    let out = start(&t, &["--notify", "--notify", "-w", "0.2", "-p", path_str(&n), "sleep", &tag]);
+    t.track(read_pidfile(&n));
+    assert_eq!(code(&out), 4, "never ready: --wait expired, not a usage error; {}", stderr(&out));
 }
 
 /// The `restart in N ms` delays of a supervisor's log, in order.
