@@ -128,7 +128,8 @@ pub fn run(mut running: Running<'_>, cfg: &Config<'_>, zone: &Zone, argv: CArgv,
 
 /// Fork and exec COMMAND in the child, with the signals unblocked and
 /// SIGKILL as its parent-death signal. Returns once the exec happened (or
-/// failed: then with its errno; the child has exited 127).
+/// failed: then with its errno; the child has exited 127, or 126 when the
+/// file was found but could not be executed).
 fn spawn(name: &CStr, argv: CArgv, envp: CArgv) -> (i32, Option<Errno>) {
     let parent = rustix::process::getpid();
     let (rd, wr) = match rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC) {
@@ -145,7 +146,8 @@ fn spawn(name: &CStr, argv: CArgv, envp: CArgv) -> (i32, Option<Errno>) {
             let _ = sys::set_mask(libc::SIG_SETMASK, &[]);
             let e = sys::exec_search(name, argv, envp);
             out::write_all(rustix::fd::AsFd::as_fd(&wr), &e.raw_os_error().to_ne_bytes()).ok();
-            sys::exit_now(127)
+            // 127 not found, 126 found but not executable: as a shell's, and the log's.
+            sys::exit_now(Error::os(Stage::Exec, e).exit_code() as u8)
         }
         Ok(Forked::Parent(pid)) => {
             drop(wr);

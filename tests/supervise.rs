@@ -202,6 +202,33 @@ fn readiness_usage_errors() {
     assert_eq!(code(&out), 4, "never ready: --wait expired, not a usage error; {}", stderr(&out));
 }
 
+/// A command that can no longer be executed at a restart: the log names
+/// the exec error and exit status 126 (found, not executable), as a shell
+/// would, and 127 once it is gone.
+#[test]
+fn respawn_logs_126_for_a_command_that_became_unexecutable() {
+    let t = Test::new("respawn-126");
+    let (p, log, cmd) = (t.path("s.pid"), t.path("s.log"), t.path("run"));
+    std::fs::write(&cmd, "#!/bin/sh\nexit 3\n").unwrap();
+    std::fs::set_permissions(&cmd, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = start(&t, &["--respawn", "--respawn-delay", "0.2", "--respawn-max", "5/60", "-p", path_str(&p), "-e", path_str(&log), path_str(&cmd)]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let sup = daemon_pid(&out);
+    std::fs::set_permissions(&cmd, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+    assert!(wait_for(10, || std::fs::read_to_string(&log).unwrap_or_default().contains("status 126")));
+    std::fs::remove_file(&cmd).unwrap();
+    let st = reap(sup);
+    assert!(libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 1, "gave up with exit 1: {st:#x}");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let c = cmd.display();
+    assert!(text.contains(&format!("dfork: exec {c}: Permission denied\n")), "{text}");
+    assert!(text.contains(&format!("dfork: {c} exited with status 126; restart in")), "{text}");
+    assert!(text.contains(&format!("dfork: exec {c}: No such file or directory\n")), "{text}");
+    // (Restarts come 0.4, 0.8 and 1.6 s apart: time enough for the removal.)
+    assert!(text.contains(&format!("dfork: {c} exited with status 127; ")), "{text}");
+    assert!(text.lines().last().unwrap().ends_with("giving up (--respawn-max 5/60)"), "{text}");
+}
+
 /// The `restart in N ms` delays of a supervisor's log, in order.
 fn delays(log: &str) -> Vec<u64> {
     log.lines().filter_map(|l| l.split("restart in ").nth(1)?.strip_suffix(" ms")?.parse().ok()).collect()
