@@ -242,7 +242,9 @@ pub fn reset_signals() -> Result<(), Errno> {
     };
     let (blocked, ignored) = (sig_line(&buf[..n], b"SigBlk:\t"), sig_line(&buf[..n], b"SigIgn:\t"));
     for sig in 1..=libc::SIGRTMAX() {
-        if ignored >> (sig - 1) & 1 != 0 && sig != libc::SIGKILL && sig != libc::SIGSTOP {
+        // Signals past the set's 64 (mips has 127) count as ignored.
+        let was_ignored = sig > 64 || ignored >> (sig - 1) & 1 != 0;
+        if was_ignored && sig != libc::SIGKILL && sig != libc::SIGSTOP {
             set_default(sig);
         }
     }
