@@ -120,9 +120,10 @@ fn a_pidfile_removed_between_open_and_lock_is_opened_again() {
     let p = t.path("p.pid");
     std::fs::write(&p, "999999\n").unwrap();
     let (a, b) = (sleep_tag(), sleep_tag());
-    // Launcher A waits half a second before its first flock.
+    // Launcher A waits two seconds before its first flock (time for B to
+    // start on a busy machine).
     let mut c = std::process::Command::new("strace");
-    c.args(["-qq", "-o", "/dev/null", "-e", "inject=flock:delay_enter=500000:when=1", bin(), "-p"]).arg(&p).args(["sleep", &a]);
+    c.args(["-qq", "-o", "/dev/null", "-e", "inject=flock:delay_enter=2000000:when=1", bin(), "-p"]).arg(&p).args(["sleep", &a]);
     let launcher_a = c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
     t.track(launcher_a.id() as i32);
     // Once A holds the stale file open, a rival removes it and starts B.
