@@ -245,7 +245,7 @@ impl Handoff {
 }
 
 /// Reap every child that has ended; the status of `pid` if it is one of them.
-fn reap_until(pid: i32) -> Option<WaitStatus> {
+pub fn reap_until(pid: i32) -> Option<WaitStatus> {
     let mut found = None;
     while let Ok(Some((p, st))) = wait(WaitOptions::NOHANG) {
         if p.as_raw_nonzero().get() == pid {

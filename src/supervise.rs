@@ -22,14 +22,14 @@ use crate::args::{Config, Format, RESPAWN_MAX_COUNT};
 use crate::daemon::Running;
 use crate::error::{Error, ExitCode, Stage};
 use crate::out::{self, Line};
-use crate::ready::{ended, now_ms, read_signal, watch, SAID_GIVING_UP, SAID_MS, SAID_RESTART};
+use crate::ready::{ended, now_ms, read_signal, reap_until, watch, SAID_GIVING_UP, SAID_MS, SAID_RESTART};
 use crate::sys::{self, CArgv, Clock, Forked};
 use crate::heartbeat::stamp;
 use crate::timefmt::Buf;
 use crate::tz::{Local, Zone};
 use core::ffi::CStr;
 use rustix::io::Errno;
-use rustix::process::{wait, Pid, WaitOptions};
+use rustix::process::Pid;
 
 /// The longest restart delay, and the run after which the delay starts over.
 const DELAY_MAX_MS: u64 = 60_000;
@@ -90,37 +90,34 @@ pub fn run(mut running: Running<'_>, cfg: &Config<'_>, zone: &Zone, argv: CArgv,
             }
             continue;
         }
-        while let Ok(Some((p, st))) = wait(WaitOptions::NOHANG) {
-            if p.as_raw_nonzero().get() != child {
-                continue; // an orphan we adopted, or a stale one
-            }
-            child = 0;
-            if stopping {
-                break;
-            }
-            let now = now_ms();
-            if now - started >= DELAY_MAX_MS {
-                delay = cfg.respawn_delay_ms;
-            }
-            exits[n_exits % exits.len()] = now;
-            n_exits += 1;
-            let mut time = Buf::new();
-            stamp(&mut time, &mut local, sys::now(Clock::Wall).tv_sec, Format::Iso8601);
-            let mut l = Line::stderr();
-            l.bytes(time.as_bytes()).bytes(b" dfork: ").cstr(name);
-            ended(&mut l, st);
-            if let Some((n, window, spelled)) = cfg.respawn_max {
-                let recent = exits.iter().take(n_exits).filter(|&&t| now - t < window).count();
-                if recent >= n as usize {
-                    l.msg(SAID_GIVING_UP).cstr(spelled).bytes(b")").end();
-                    (stopping, code) = (true, 1);
-                    break;
-                }
-            }
-            l.msg(SAID_RESTART).num(delay).msg(SAID_MS).end();
-            wake = now + delay;
-            delay = (delay * 2).min(DELAY_MAX_MS);
+        // Every child that ended is reaped (an orphan we adopted too); ours counts.
+        let Some(st) = reap_until(child) else { continue };
+        child = 0;
+        if stopping {
+            continue; // and out, at the top
         }
+        let now = now_ms();
+        if now - started >= DELAY_MAX_MS {
+            delay = cfg.respawn_delay_ms;
+        }
+        exits[n_exits % exits.len()] = now;
+        n_exits += 1;
+        let mut time = Buf::new();
+        stamp(&mut time, &mut local, sys::now(Clock::Wall).tv_sec, Format::Iso8601);
+        let mut l = Line::stderr();
+        l.bytes(time.as_bytes()).bytes(b" dfork: ").cstr(name);
+        ended(&mut l, st);
+        if let Some((n, window, spelled)) = cfg.respawn_max {
+            let recent = exits.iter().take(n_exits).filter(|&&t| now - t < window).count();
+            if recent >= n as usize {
+                l.msg(SAID_GIVING_UP).cstr(spelled).bytes(b")").end();
+                (stopping, code) = (true, 1);
+                continue;
+            }
+        }
+        l.msg(SAID_RESTART).num(delay).msg(SAID_MS).end();
+        wake = now + delay;
+        delay = (delay * 2).min(DELAY_MAX_MS);
     }
     running.abandon();
     sys::exit_now(code)
