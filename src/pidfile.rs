@@ -67,17 +67,16 @@ impl<'a> Pidfile<'a> {
     ///
     /// [`fchmod(2)`]: https://man7.org/linux/man-pages/man2/fchmod.2.html
     /// [`fstat(2)`]: https://man7.org/linux/man-pages/man2/fstat.2.html
-    ///
     /// [`open(2)`]: https://man7.org/linux/man-pages/man2/open.2.html
     pub fn acquire(path: &'a CStr, create: bool) -> Result<Self, Refused> {
         let dir = crate::fds::anchor(path)?;
         let base = crate::fds::base(&dir);
         let flags = OFlags::RDWR | OFlags::NOFOLLOW | OFlags::NONBLOCK;
+        let flags = if create { flags | OFlags::CREATE } else { flags };
         // Each round ends in a success, a refusal, or a retry: a rival
         // removed the file (rare), or someone held a shared lock for a
         // moment (1 ms a round: a second in all).
         for _ in 0..1000 {
-            let flags = if create { flags | OFlags::CREATE } else { flags };
             let fd = fs::openat(base, path, flags, Mode::from_bits_truncate(0o644))?;
             match fs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
                 Ok(()) => {}
