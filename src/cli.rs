@@ -17,9 +17,14 @@ use crate::ident::{Ident, Refused};
 pub enum Ident {}
 
 /// `dfork --help`: the `@help` lines of `src/messages.txt` (the README's
-/// option and exit code tables say the same).
-fn help() {
+/// option and exit code tables say the same); `--version`: one line. Out of
+/// line: its buffer stays out of the frame every daemon keeps.
+#[inline(never)]
+fn help(version: bool) {
     let mut l = Line::stdout();
+    if version {
+        return l.bytes(b"dfork ").bytes(env!("CARGO_PKG_VERSION").as_bytes()).end();
+    }
     for id in msg::HELP..msg::HELP_END {
         l.msg(id).bytes(b"\n");
     }
@@ -44,8 +49,7 @@ pub fn run(argv: Argv<'static>) -> u8 {
     #[cfg(not(feature = "control"))]
     let user: Option<Ident> = None;
     match cfg.mode {
-        Mode::Help => help(),
-        Mode::Version => Line::stdout().bytes(b"dfork ").bytes(env!("CARGO_PKG_VERSION").as_bytes()).end(),
+        Mode::Help | Mode::Version => help(cfg.mode == Mode::Version),
         Mode::Exec => return exec(argv, &cfg, user.as_ref()),
         #[cfg(feature = "control")]
         Mode::Stop => return crate::control::run(&cfg, true),
@@ -66,6 +70,7 @@ pub fn run(argv: Argv<'static>) -> u8 {
 /// the error otherwise (2 for a malformed one, 125 for an unknown name or a
 /// caller who is not root).
 #[cfg(feature = "control")]
+#[inline(never)] // the files' scans stay out of the frame every daemon keeps
 fn resolve_user(cfg: &Config<'_>) -> Result<Option<Ident>, u8> {
     let Some(spec) = cfg.user else { return Ok(None) };
     match Ident::resolve(spec) {

@@ -48,6 +48,8 @@ pub fn run(mut running: Running<'_>, cfg: &Config<'_>, zone: &Zone, argv: CArgv,
         Ok(fd) => fd,
         Err(e) => running.fail(Error::os(Stage::Supervise, e)),
     };
+    // The launcher's deeper frames, before the fork, are not ours to keep.
+    sys::trim_stack();
     let mut local = Local::new(zone);
     let (mut child, mut stopping, mut first) = (0i32, false, true);
     let (mut delay, mut wake, mut started) = (cfg.respawn_delay_ms, 0u64, 0u64);

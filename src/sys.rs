@@ -624,6 +624,32 @@ pub fn with_mapped<R>(fd: rustix::fd::BorrowedFd<'_>, max: u64, f: &mut dyn FnMu
     }
 }
 
+/// Give back the stack pages below the caller's frame ([`madvise(2)`]
+/// `MADV_DONTNEED`): pages the launcher's deeper calls touched before the
+/// daemon was forked, which a long-lived daemon would otherwise keep
+/// resident. Called by the supervisor once, before its loop. Assumes 4 KiB
+/// pages; on a kernel with larger ones the call is refused and changes
+/// nothing.
+///
+/// [`madvise(2)`]: https://man7.org/linux/man-pages/man2/madvise.2.html
+#[cfg(feature = "supervise")]
+#[inline(never)]
+pub fn trim_stack() {
+    const PAGE: usize = 4096;
+    let here = 0u8;
+    let at = core::hint::black_box(&here) as *const u8 as usize;
+    // From the page boundary at least 1 KiB below this local, down 64 KiB:
+    // below anything live (this frame and the madvise call use a few
+    // hundred bytes), and inside the stack mapping, which Linux makes at
+    // least 128 KiB and keeps 128 MiB from any other mapping.
+    let end = (at - 1024) & !(PAGE - 1);
+    let start = end - 16 * PAGE;
+    // SAFETY: [start, end) is below every live stack frame (see above):
+    // nothing refers to it, and the next touch gets a zeroed page. A part
+    // that is not mapped makes the call fail (ENOMEM) and is not touched.
+    let _ = unsafe { rustix::mm::madvise(start as *mut core::ffi::c_void, end - start, rustix::mm::Advice::LinuxDontNeed) };
+}
+
 /// Which clock [`now`] reads.
 #[derive(Clone, Copy)]
 pub enum Clock {
