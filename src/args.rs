@@ -504,6 +504,21 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>, env: &mut dyn FnMut(&'a CS
         };
         // No option takes an empty value (a FILE, a DIR, a number...).
         let val = nonempty(v.unwrap_or(c"-"))?;
+        // The values in seconds, as milliseconds: checked in one place.
+        let (max, problem) = match opt {
+            opt::EVERY => (MAX_EVERY_MS, Problem::BadEvery),
+            #[cfg(feature = "control")]
+            opt::TIMEOUT => (MAX_EVERY_MS, Problem::BadTimeout),
+            #[cfg(feature = "supervise")]
+            opt::WAIT => (MAX_EVERY_MS, Problem::BadWait),
+            #[cfg(feature = "supervise")]
+            opt::RESPAWN_DELAY => (60_000, Problem::BadDelay),
+            _ => (0, Problem::Empty),
+        };
+        let ms = match max {
+            0 => 0,
+            _ => parse_seconds(val, max).ok_or(Usage { problem, arg: Some(val) })?,
+        };
         match opt {
             opt::PIDFILE => c.pidfile = Some(val),
             opt::CHDIR => c.chdir = val,
@@ -536,10 +551,7 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>, env: &mut dyn FnMut(&'a CS
                 }
             }
             opt::EVERY => {
-                c.every_ms = match parse_seconds(val, MAX_EVERY_MS) {
-                    Some(ms) => ms,
-                    None => return usage(Problem::BadEvery, Some(val)),
-                };
+                c.every_ms = ms;
                 every_set = true;
             }
             opt::FORMAT => {
@@ -558,10 +570,7 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>, env: &mut dyn FnMut(&'a CS
             #[cfg(feature = "control")]
             opt::SIGNAL => sig = Some(parse_signal(val.to_bytes()).ok_or(Usage { problem: Problem::BadSignal, arg: Some(val) })?),
             #[cfg(feature = "control")]
-            opt::TIMEOUT => {
-                let ms = parse_seconds(val, MAX_EVERY_MS).ok_or(Usage { problem: Problem::BadTimeout, arg: Some(val) })?;
-                timeout = Some(ms as i32);
-            }
+            opt::TIMEOUT => timeout = Some(ms as i32),
             #[cfg(feature = "control")]
             opt::RETRY => retry = Some(val),
             #[cfg(feature = "control")]
@@ -585,14 +594,14 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>, env: &mut dyn FnMut(&'a CS
             }
             #[cfg(feature = "supervise")]
             opt::WAIT => {
-                c.wait_ms = parse_seconds(val, MAX_EVERY_MS).ok_or(Usage { problem: Problem::BadWait, arg: Some(val) })?;
+                c.wait_ms = ms;
                 wait_set = true;
             }
             #[cfg(feature = "supervise")]
             opt::RESPAWN => c.respawn = true,
             #[cfg(feature = "supervise")]
             opt::RESPAWN_DELAY => {
-                c.respawn_delay_ms = parse_seconds(val, 60_000).ok_or(Usage { problem: Problem::BadDelay, arg: Some(val) })?;
+                c.respawn_delay_ms = ms;
                 respawn_opts = true;
             }
             #[cfg(feature = "supervise")]
