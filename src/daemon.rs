@@ -612,13 +612,16 @@ fn launcher_wait(mut prep: Prepared<'_>, rd: OwnedFd, middle: i32) -> ! {
     }
     #[cfg(feature = "supervise")]
     if let Some(ch) = prep.channel.take() {
-        let (code, main) = ch.wait(pid, d.wait_ms, d.command.unwrap_or(c""), d.quiet);
+        let (code, main) = ch.wait(pid, d.wait_ms, d.command.unwrap_or(c""));
         match (code, d.pidfile) {
             (3, _) => prep.abandon(),
             (0, Some(p)) if main != pid => crate::pidfile::rewrite(p, main as u32),
             _ => {}
         }
-        sys::exit_now(code);
+        if code != 0 {
+            sys::exit_now(code);
+        }
+        pid = main;
     }
     if !d.quiet {
         Line::stdout().bytes(b"Daemon PID ").num(pid as u64).end();

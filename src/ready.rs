@@ -122,11 +122,11 @@ impl Channel {
     }
 
     /// In the launcher, after the daemon exec'd: wait until it is ready,
-    /// dies, or `wait_ms` pass. Returns the exit code, 0 (and `Daemon PID N`
-    /// unless `quiet`), 3 when it died first (the caller removes the
-    /// pidfile), 4 when it is still not ready (it is left running), and the
-    /// daemon's pid as `MAINPID=` may have changed it.
-    pub fn wait(mut self, pid: i32, wait_ms: u64, command: &CStr, quiet: bool) -> (u8, i32) {
+    /// dies, or `wait_ms` pass. Returns the exit code, 0 (the caller says
+    /// `Daemon PID N`), 3 when it died first (said here; the caller removes
+    /// the pidfile), 4 when it is still not ready (said here; it is left
+    /// running), and the daemon's pid as `MAINPID=` may have changed it.
+    pub fn wait(mut self, pid: i32, wait_ms: u64, command: &CStr) -> (u8, i32) {
         drop(self.hand.wr.take()); // only the daemon may hold the write end: EOF then means it closed it
         let notify = self.hand.var[0] != 0;
         let (mut main, mut deadline, mut open) = (pid, now_ms() + wait_ms, true);
@@ -176,12 +176,7 @@ impl Channel {
             }
         };
         let mut l = match died {
-            Some(None) => {
-                if !quiet {
-                    Line::stdout().bytes(b"Daemon PID ").num(main as u64).end();
-                }
-                return (0, main);
-            }
+            Some(None) => return (0, main),
             _ => crate::out::err_line(command.to_bytes()),
         };
         let code = match died {
