@@ -8,6 +8,8 @@ use crate::error::{Error, ExitCode, Stage, Text};
 use crate::out;
 use crate::out::{msg, Line};
 use crate::sys::{self, Argv, CArgv, EnvTable, ENV_MAX};
+use core::ffi::CStr;
+use rustix::io::Errno;
 #[cfg(feature = "control")]
 use crate::ident::{Ident, Refused};
 
@@ -130,9 +132,8 @@ fn user_vars(user: Option<&Ident>) -> usize {
     n
 }
 
-/// `dfork [OPTIONS] COMMAND...`: daemonize, then exec COMMAND. Kept out of
-/// line, with [`exec_with_env`]: the 8 KiB environment table must not grow the
-/// frame (and the resident stack) of the heartbeat daemon.
+/// `dfork [OPTIONS] COMMAND...`: daemonize, then exec COMMAND (or, with
+/// `--respawn`, supervise it).
 #[inline(never)]
 fn exec(argv: Argv<'static>, cfg: &Config<'static>, user: Option<&Ident>) -> u8 {
     let name = argv.get(cfg.command);
@@ -149,42 +150,35 @@ fn exec(argv: Argv<'static>, cfg: &Config<'static>, user: Option<&Ident>) -> u8 
     // --respawn's log times: the zone is read here, before -r and -u.
     #[cfg(feature = "supervise")]
     let zone = cfg.respawn.then(|| crate::tz::Zone::from_env(sys::now(sys::Clock::Wall).tv_sec));
-    #[cfg(not(feature = "supervise"))]
-    let zone = ();
-    let zone = &zone;
     let running = match d.start() {
         Ok(r) => r,
         Err(e) => return d.report(e),
     };
-    if added == 0 {
-        launch(running, cfg, zone, argv.raw_from(cfg.command), sys::env())
-    }
-    exec_with_env(argv, cfg, user, running, zone)
-}
-
-/// What the daemon ends in: exec COMMAND, or supervise it (`--respawn`,
-/// which alone has a zone).
-fn launch(running: crate::daemon::Running<'_>, cfg: &Config<'_>, zone: &Zone, argv: CArgv, envp: CArgv) -> ! {
+    let cmd = argv.raw_from(cfg.command);
+    // The supervisor's children build their environment themselves, after
+    // the fork: the supervisor never holds the table.
     #[cfg(feature = "supervise")]
-    if let Some(zone) = zone {
-        crate::supervise::run(running, cfg, zone, argv, envp)
+    if let Some(zone) = &zone {
+        crate::supervise::run(running, cfg, zone, &mut || match added {
+            0 => sys::exec_search(name, cmd, sys::env()),
+            _ => exec_with_env(argv, user, None, name, cmd),
+        })
     }
-    let _ = (cfg, zone);
-    running.exec(argv, envp)
+    if added == 0 {
+        running.exec(cmd, sys::env())
+    }
+    exec_with_env(argv, user, Some(running), name, cmd);
+    ExitCode::Failed as u8
 }
 
-/// The supervisor's time zone: loaded with `--respawn` only.
-#[cfg(feature = "supervise")]
-type Zone = Option<crate::tz::Zone>;
-#[cfg(not(feature = "supervise"))]
-type Zone = ();
-
-/// Exec (or supervise) COMMAND with the inherited environment, then `-u`'s
-/// `USER`, `LOGNAME` and `HOME`, then every `-E` (the last one of a name
-/// wins), then `--notify`'s `NOTIFY_SOCKET`, built in a table on this
-/// function's own stack frame.
+/// Exec COMMAND (through `running`, or from a supervisor's child when
+/// None) with the inherited environment, then `-u`'s `USER`, `LOGNAME` and
+/// `HOME`, then every `-E` (the last one of a name wins), then `--notify`'s
+/// `NOTIFY_SOCKET`, built in a table on this function's own stack frame
+/// (8 KiB: out of line, so no other path's frame, and no daemon's, carries
+/// it). Returns only a supervisor's child's exec error.
 #[inline(never)]
-fn exec_with_env(argv: Argv<'static>, cfg: &Config<'static>, user: Option<&Ident>, running: crate::daemon::Running<'_>, zone: &Zone) -> ! {
+fn exec_with_env(argv: Argv<'static>, user: Option<&Ident>, running: Option<crate::daemon::Running<'_>>, name: &CStr, cmd: CArgv) -> Errno {
     // Checked by the caller: the inherited environment plus every addition fits.
     let mut env = EnvTable::from(sys::env()).unwrap_or_else(|| sys::abort());
     #[cfg(feature = "control")]
@@ -200,6 +194,7 @@ fn exec_with_env(argv: Argv<'static>, cfg: &Config<'static>, user: Option<&Ident
             env.set(kv);
         })
         .ok();
+    let Some(running) = running else { return sys::exec_search(name, cmd, env.as_ptr()) };
     // NOTIFY_SOCKET last: it must name our socket.
     #[cfg(feature = "supervise")]
     let mut var = [0u8; 64];
@@ -209,5 +204,5 @@ fn exec_with_env(argv: Argv<'static>, cfg: &Config<'static>, user: Option<&Ident
         var[..b.len()].copy_from_slice(b);
         env.set(sys::cstr_of(&var[..b.len()]));
     }
-    launch(running, cfg, zone, argv.raw_from(cfg.command), env.as_ptr())
+    running.exec(cmd, env.as_ptr())
 }

@@ -23,11 +23,10 @@ use crate::daemon::Running;
 use crate::error::{Error, ExitCode, Stage};
 use crate::out::{self, Line};
 use crate::ready::{ended, now_ms, read_signal, reap_until, watch, SAID_GIVING_UP, SAID_MS, SAID_RESTART};
-use crate::sys::{self, CArgv, Clock, Forked};
+use crate::sys::{self, Clock, Forked};
 use crate::heartbeat::stamp;
 use crate::timefmt::Buf;
 use crate::tz::{Local, Zone};
-use core::ffi::CStr;
 use rustix::io::Errno;
 use rustix::process::Pid;
 
@@ -37,10 +36,12 @@ const DELAY_MAX_MS: u64 = 60_000;
 /// The signals the supervisor reads from its signalfd.
 const SIGNALS: [i32; 6] = [libc::SIGCHLD, libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGUSR1, libc::SIGUSR2];
 
-/// Supervise COMMAND (`argv`, `envp`) in the daemon until SIGTERM, SIGINT or
-/// `--respawn-max`; never returns. The launcher learns of the first exec:
-/// it returns 0 once COMMAND runs, or 126/127 when it cannot.
-pub fn run(mut running: Running<'_>, cfg: &Config<'_>, zone: &Zone, argv: CArgv, envp: CArgv) -> ! {
+/// Supervise COMMAND in the daemon until SIGTERM, SIGINT or
+/// `--respawn-max`; never returns. `exec` runs in each child, after the
+/// fork: it builds COMMAND's environment there and execs it, returning only
+/// the error. The launcher learns of the first exec: it returns 0 once
+/// COMMAND runs, or 126/127 when it cannot.
+pub fn run(mut running: Running<'_>, cfg: &Config<'_>, zone: &Zone, exec: &mut dyn FnMut() -> Errno) -> ! {
     let name = running.command();
     // The pidfile's lock is the supervisor's, not its children's.
     let cloexec = |p: &crate::pidfile::Pidfile<'_>| rustix::io::fcntl_setfd(p.fd(), rustix::io::FdFlags::CLOEXEC);
@@ -62,7 +63,7 @@ pub fn run(mut running: Running<'_>, cfg: &Config<'_>, zone: &Zone, argv: CArgv,
                 break;
             }
             if now >= wake {
-                let (pid, failed) = spawn(name, argv, envp);
+                let (pid, failed) = spawn(exec);
                 match failed {
                     Some(e) if first => running.fail(Error::os(Stage::Exec, e)),
                     Some(e) => Error::os(Stage::Exec, e).print(Some(name)),
@@ -125,11 +126,11 @@ pub fn run(mut running: Running<'_>, cfg: &Config<'_>, zone: &Zone, argv: CArgv,
     sys::exit_now(code)
 }
 
-/// Fork and exec COMMAND in the child, with the signals unblocked and
-/// SIGKILL as its parent-death signal. Returns once the exec happened (or
-/// failed: then with its errno; the child has exited 127, or 126 when the
-/// file was found but could not be executed).
-fn spawn(name: &CStr, argv: CArgv, envp: CArgv) -> (i32, Option<Errno>) {
+/// Fork and `exec` in the child, with the signals unblocked and SIGKILL as
+/// its parent-death signal. Returns once the exec happened (or failed: then
+/// with its errno; the child has exited 127, or 126 when the file was found
+/// but could not be executed).
+fn spawn(exec: &mut dyn FnMut() -> Errno) -> (i32, Option<Errno>) {
     let parent = rustix::process::getpid();
     let (rd, wr) = match rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC) {
         Ok(p) => p,
@@ -143,7 +144,7 @@ fn spawn(name: &CStr, argv: CArgv, envp: CArgv) -> (i32, Option<Errno>) {
                 sys::exit_now(ExitCode::Failed as u8); // the supervisor died meanwhile
             }
             let _ = sys::set_mask(libc::SIG_SETMASK, &[]);
-            let e = sys::exec_search(name, argv, envp);
+            let e = exec();
             out::write_all(rustix::fd::AsFd::as_fd(&wr), &e.raw_os_error().to_ne_bytes()).ok();
             // 127 not found, 126 found but not executable: as a shell's, and the log's.
             sys::exit_now(Error::os(Stage::Exec, e).exit_code() as u8)

@@ -253,6 +253,22 @@ fn respawn_restarts_with_growing_delays_and_gives_up() {
 }
 
 #[test]
+fn respawn_children_get_the_environment_at_every_restart() {
+    let t = Test::new("respawn-env");
+    let (p, log, out_log) = (t.path("s.pid"), t.path("s.log"), t.path("env.log"));
+    // -E and the inherited variables, in each run: the supervisor's children
+    // build their environment after the fork (the supervisor keeps no table).
+    let script = format!("echo \"$A $B $KEEP\" >> {}; exit 5", out_log.display());
+    let mut cmd = dfork(["--respawn", "--respawn-delay", "0.1", "--respawn-max", "3/60", "-E", "A=1", "-E", "B=x=y", "-E", "A=2", "-p", path_str(&p), "-e", path_str(&log), "sh", "-c", &script]);
+    cmd.env("KEEP", "kept");
+    let out = t.run(&mut cmd);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let st = reap(daemon_pid(&out));
+    assert!(libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 1, "gave up with exit 1: {st:#x}");
+    assert_eq!(std::fs::read_to_string(&out_log).unwrap(), "2 x=y kept\n".repeat(3));
+}
+
+#[test]
 fn respawn_forwards_sighup_and_stop_stops_both_without_zombies() {
     let t = Test::new("respawn-stop");
     let (p, log) = (t.path("s.pid"), t.path("child.log"));
