@@ -19,10 +19,11 @@ pub mod msg {
 }
 
 /// Call `f` with each byte of message `id` (an index into [`msg`]),
-/// unpacked: a byte from 128 on stands for the pair [`msg::RULES`] gives.
+/// unpacked: a byte from 128 on, or from 1 to 31, stands for the pair
+/// [`msg::RULES`] gives at `b + 128` (mod 256); text bytes fall past its end.
 pub fn unpack(id: usize, f: &mut dyn FnMut(u8)) {
     fn expand(b: u8, f: &mut dyn FnMut(u8)) {
-        match b.checked_sub(128).and_then(|i| msg::RULES.get(i as usize)) {
+        match msg::RULES.get(b.wrapping_add(128) as usize) {
             Some(&[x, y]) => {
                 expand(x, f);
                 expand(y, f);

@@ -4,9 +4,12 @@
 //!
 //! Used by `build.rs` (which includes this file) at build time, and by a
 //! unit test that unpacks every entry again; it is not part of the no_std
-//! library. The texts are ASCII; each byte from 128 on stands for a pair of
-//! bytes (either of which may stand for a pair itself), and entries are
-//! ended by NUL bytes, which are never paired.
+//! library. The texts are printable ASCII; each byte from 128 on, and each
+//! control byte from 1 to 31, stands for a pair of bytes (either of which
+//! may stand for a pair itself), and entries are ended by NUL bytes, which
+//! are never paired. The pair of byte `b` is rule `b + 128` (mod 256): 0 to
+//! 127 for the high bytes, 129 to 159 for the control bytes (rule 128, for
+//! NUL, is a placeholder), so the decoder is one table lookup.
 
 /// The sections of `text` (the `messages.txt` format) kept with `features`,
 /// in order: each section's name and entries.
@@ -30,17 +33,18 @@ pub fn sections(text: &str, features: &[&str]) -> Vec<(String, Vec<String>)> {
         if line.is_empty() || !keep {
             continue;
         }
-        assert!(line.is_ascii() && !line.contains('\0'), "not plain ASCII: {line:?}");
+        assert!(line.bytes().all(|c| (b' '..=b'~').contains(&c)), "not printable ASCII: {line:?}");
         let entry = if line == "." { String::new() } else { line.to_string() };
         out.last_mut().expect("an entry before any section").1.push(entry);
     }
     out
 }
 
-/// Pack `entries` (each will end with a NUL): the pair each code from 128 on
-/// stands for, and the packed bytes. A pair becomes a code while it occurs
-/// at least three times (a code costs two bytes of table); ties go to the
-/// smallest pair, so the output is the same on every machine.
+/// Pack `entries` (each will end with a NUL): the rules (the pair byte `b`
+/// stands for is rule `b + 128`, mod 256) and the packed bytes. A pair
+/// becomes a code while it occurs at least three times (a code costs two
+/// bytes of table); ties go to the smallest pair, so the output is the same
+/// on every machine.
 pub fn pack(entries: &[Vec<u8>]) -> (Vec<[u8; 2]>, Vec<u8>) {
     let mut seq: Vec<u8> = Vec::new();
     for e in entries {
@@ -48,7 +52,11 @@ pub fn pack(entries: &[Vec<u8>]) -> (Vec<[u8; 2]>, Vec<u8>) {
         seq.push(0);
     }
     let mut rules = Vec::new();
-    while rules.len() < 128 {
+    while rules.len() < 160 {
+        if rules.len() == 128 {
+            rules.push([0, 0]); // NUL's: never a code
+            continue;
+        }
         let mut counts = vec![0u32; 256 * 256];
         for w in seq.windows(2) {
             if w[0] != 0 && w[1] != 0 {
@@ -60,7 +68,7 @@ pub fn pack(entries: &[Vec<u8>]) -> (Vec<[u8; 2]>, Vec<u8>) {
             break;
         }
         let pair = [(best / 256) as u8, (best % 256) as u8];
-        let code = 128 + rules.len() as u8;
+        let code = (rules.len() as u8).wrapping_add(128);
         rules.push(pair);
         let mut out = Vec::with_capacity(seq.len());
         let mut i = 0;
@@ -82,7 +90,7 @@ pub fn pack(entries: &[Vec<u8>]) -> (Vec<[u8; 2]>, Vec<u8>) {
 #[allow(dead_code)] // build.rs packs; the unit test unpacks
 pub fn unpack(rules: &[[u8; 2]], packed: &[u8], id: usize) -> Vec<u8> {
     fn expand(rules: &[[u8; 2]], b: u8, out: &mut Vec<u8>) {
-        match b.checked_sub(128).and_then(|i| rules.get(i as usize)) {
+        match rules.get(b.wrapping_add(128) as usize) {
             Some(&[x, y]) => {
                 expand(rules, x, out);
                 expand(rules, y, out);
