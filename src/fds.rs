@@ -58,6 +58,7 @@ pub fn parent<'b>(path: &CStr, buf: &'b mut [u8; 4096]) -> Result<(&'b CStr, usi
 }
 
 /// The directory an [`anchor`] stands for: itself, or the current directory.
+#[inline(never)] // measured: the binary is smaller with it out of line
 pub fn base(anchor: &Option<OwnedFd>) -> BorrowedFd<'_> {
     anchor.as_ref().map_or(CWD, |d| d.as_fd())
 }

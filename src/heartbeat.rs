@@ -4,9 +4,10 @@
 //! Ticks sit on an absolute grid, `t0 + k × every` on CLOCK_MONOTONIC
 //! ([`clock_nanosleep(2)`] with TIMER_ABSTIME), so nothing drifts and a jump of
 //! the wall clock neither stops nor floods the log; each line shows the wall
-//! clock at its tick. A tick costs three system calls: the sleep, a `stat` of
-//! the log's path (rotation), and one `write(2)` of the whole line to an
-//! O_APPEND descriptor, so lines of several writers never interleave.
+//! clock at its tick. A tick costs five system calls: the sleep, a `stat` of
+//! the log's path (rotation), one `write(2)` of the whole line to an
+//! O_APPEND descriptor, so lines of several writers never interleave, and
+//! the two clock readings ([`sys::now`]: real calls, not the vDSO).
 //!
 //! [`clock_nanosleep(2)`]: https://man7.org/linux/man-pages/man2/clock_nanosleep.2.html
 

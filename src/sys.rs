@@ -707,6 +707,7 @@ pub fn timespec_ms(ms: u64) -> rustix::time::Timespec {
 /// Pause for `ms` milliseconds ([`nanosleep(2)`]); a signal ends it early.
 ///
 /// [`nanosleep(2)`]: https://man7.org/linux/man-pages/man2/nanosleep.2.html
+#[inline(never)] // measured: the binary is smaller with it out of line
 pub fn sleep_ms(ms: u64) {
     let _ = rustix::thread::nanosleep(&timespec_ms(ms));
 }
