@@ -764,6 +764,7 @@ pub fn decimal(b: &[u8]) -> Option<u32> {
 /// `--respawn-max COUNT/SECONDS`: COUNT from 1 to [`RESPAWN_MAX_COUNT`],
 /// SECONDS as [`parse_seconds`] reads them, up to a day.
 #[cfg(feature = "supervise")]
+#[inline(never)] // measured: the binary is smaller with it out of line
 pub fn parse_max(v: &CStr) -> Option<(u32, u64, &CStr)> {
     let b = v.to_bytes();
     let k = b.iter().position(|&c| c == b'/')?;
@@ -780,6 +781,7 @@ pub const RESPAWN_MAX_COUNT: u32 = 64;
 /// `-s`'s), or items separated by `/`: a signal (`TERM`, `-TERM`, `-15`), a
 /// wait in seconds (`30`, `0.5`), or `forever` (repeat what follows it). A
 /// schedule has at most [`SCHEDULE_MAX`] steps and at least one signal.
+#[inline(never)] // measured: the binary is smaller with it out of line
 pub fn parse_schedule(b: &[u8], sig: i32) -> Option<Schedule> {
     if let Some(ms) = seconds(b, MAX_EVERY_MS) {
         return Some(Schedule::simple(sig, ms as i32, ms as i32));

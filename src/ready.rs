@@ -31,7 +31,7 @@ use core::mem::{ManuallyDrop, MaybeUninit};
 use rustix::event::{poll, PollFd, PollFlags};
 use rustix::fd::{AsRawFd, FromRawFd, OwnedFd};
 use rustix::io::{Errno, IoSliceMut};
-use rustix::net::{self, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags};
+use rustix::net::{self, RecvAncillaryBuffer, RecvFlags};
 use rustix::process::{wait, WaitOptions, WaitStatus};
 
 /// The entries of the `@watch` section of `src/messages.txt`.
@@ -255,16 +255,23 @@ pub fn reap_until(pid: i32) -> Option<WaitStatus> {
 /// (0 when it sent no credentials).
 #[inline(never)] // measured: the binary is smaller with it out of line
 fn receive(sock: &OwnedFd, buf: &mut [u8]) -> Option<(usize, i32)> {
-    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmCredentials(1))];
-    let mut cmsg = RecvAncillaryBuffer::new(&mut space);
-    let r = net::recvmsg(sock, &mut [IoSliceMut::new(buf)], &mut cmsg, RecvFlags::DONTWAIT | RecvFlags::CMSG_CLOEXEC).ok()?;
-    let mut from = 0;
-    for m in cmsg.drain() {
-        if let RecvAncillaryMessage::ScmCredentials(c) = m {
-            from = c.pid.as_raw_nonzero().get();
-        }
-    }
-    Some((r.bytes.min(buf.len()), from))
+    // Room for one control message, the credentials: a descriptor someone
+    // sends along (SCM_RIGHTS) never fits, and the kernel closes it.
+    const SPACE: usize = rustix::cmsg_space!(ScmCredentials(1));
+    let mut space = [MaybeUninit::new(0u8); SPACE];
+    // Not dropped: its drop would run rustix's parser of control messages
+    // (0.5 KB of code) for one message whose layout is fixed; read below.
+    let mut cmsg = ManuallyDrop::new(RecvAncillaryBuffer::new(&mut space));
+    let r = net::recvmsg(sock, &mut [IoSliceMut::new(buf)], &mut cmsg, RecvFlags::DONTWAIT).ok()?;
+    // SAFETY: every byte was initialized (zero) before the call, and the
+    // kernel writes only initialized bytes.
+    let b = space.map(|m| unsafe { m.assume_init() });
+    // struct cmsghdr { size_t len; int level; int type; } then, aligned to
+    // size_t, struct ucred { pid_t pid; uid_t uid; gid_t gid; }.
+    let w = core::mem::size_of::<usize>();
+    let int = |at: usize| i32::from_ne_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+    let creds = int(w) == libc::SOL_SOCKET && int(w + 4) == libc::SCM_CREDENTIALS;
+    Some((r.bytes.min(buf.len()), if creds { int((w + 8).next_multiple_of(w)) } else { 0 }))
 }
 
 /// ` exited with status S` or ` killed by signal N`.
