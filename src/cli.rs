@@ -91,32 +91,26 @@ fn resolve_user(cfg: &Config<'_>) -> Result<Option<Ident>, u8> {
 
 /// The daemon options of a command line, and the identity `-u` resolved to.
 pub fn daemon_of<'a>(cfg: &Config<'a>, user: Option<&'a Ident>) -> Daemon<'a> {
-    let mut d = Daemon::new().chdir(cfg.chdir).umask(cfg.umask).foreground(cfg.foreground).quiet(cfg.quiet);
-    if let Some(p) = cfg.pidfile {
-        d = d.pidfile(p);
-    }
-    if let Some(p) = cfg.stdout {
-        d = d.stdout(p);
-    }
-    if let Some(p) = cfg.stderr {
-        d = d.stderr(p);
-    }
-    #[cfg(feature = "control")]
-    {
-        if let Some(u) = user {
-            d = d.user(u);
-        }
-        if let Some(r) = cfg.chroot {
-            d = d.chroot(r);
-        }
-    }
-    #[cfg(feature = "supervise")]
-    {
-        d = d.ready(cfg.ready, cfg.wait_ms);
-    }
     #[cfg(not(feature = "control"))]
     let _ = user;
-    d
+    Daemon {
+        pidfile: cfg.pidfile,
+        chdir: cfg.chdir,
+        umask: cfg.umask,
+        stdout: cfg.stdout,
+        stderr: cfg.stderr,
+        foreground: cfg.foreground,
+        quiet: cfg.quiet,
+        command: None,
+        #[cfg(feature = "control")]
+        chroot: cfg.chroot,
+        #[cfg(feature = "control")]
+        user,
+        #[cfg(feature = "supervise")]
+        ready: cfg.ready,
+        #[cfg(feature = "supervise")]
+        wait_ms: cfg.wait_ms,
+    }
 }
 
 /// How many variables `-u` adds to COMMAND's environment.

@@ -46,27 +46,27 @@ use rustix::io::Errno;
 /// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Daemon<'a> {
-    pidfile: Option<&'a CStr>,
-    chdir: &'a CStr,
-    umask: u32,
-    stdout: Option<&'a CStr>,
-    stderr: Option<&'a CStr>,
-    foreground: bool,
-    quiet: bool,
+    pub(crate) pidfile: Option<&'a CStr>,
+    pub(crate) chdir: &'a CStr,
+    pub(crate) umask: u32,
+    pub(crate) stdout: Option<&'a CStr>,
+    pub(crate) stderr: Option<&'a CStr>,
+    pub(crate) foreground: bool,
+    pub(crate) quiet: bool,
     /// What exec runs, for error messages.
-    command: Option<&'a CStr>,
+    pub(crate) command: Option<&'a CStr>,
     /// `-r`: the new root.
     #[cfg(feature = "control")]
-    chroot: Option<&'a CStr>,
+    pub(crate) chroot: Option<&'a CStr>,
     /// `-u`: who the daemon runs as.
     #[cfg(feature = "control")]
-    user: Option<&'a Ident>,
+    pub(crate) user: Option<&'a Ident>,
     /// `--ready-fd` or `--notify`.
     #[cfg(feature = "supervise")]
-    ready: Ready,
+    pub(crate) ready: Ready,
     /// `-w`, in milliseconds.
     #[cfg(feature = "supervise")]
-    wait_ms: u64,
+    pub(crate) wait_ms: u64,
 }
 
 impl Default for Daemon<'_> {
