@@ -37,6 +37,8 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     messages();
     println!("cargo:rerun-if-env-changed=DFORK_LIBC_DIR");
+    // scripts/sstrip-cc reads it when linking: a change must relink.
+    println!("cargo:rerun-if-env-changed=DFORK_SSTRIP");
     let target = env::var("TARGET").unwrap_or_default();
     if !target.contains("musl") {
         return;
