@@ -99,18 +99,13 @@ impl Channel {
                 let s = net::socket_with(AddressFamily::UNIX, SocketType::DGRAM, SocketFlags::CLOEXEC, None)?;
                 net::sockopt::set_socket_passcred(&s, true)?;
                 // A name nobody can guess ahead: our pid and the clock's nanoseconds.
-                let head = b"NOTIFY_SOCKET=@dfork/";
-                var[..head.len()].copy_from_slice(head);
-                let mut t = [0u8; 20];
-                let mut at = head.len();
-                for n in [rustix::process::getpid().as_raw_nonzero().get() as u64, sys::now(Clock::Monotonic).tv_nsec as u64] {
-                    let d = crate::out::itoa(n, &mut t);
-                    var[at..at + d.len()].copy_from_slice(d);
-                    var[at + d.len()] = b'.';
-                    at += d.len() + 1;
-                }
-                net::bind(&s, &SocketAddrUnix::new_abstract_name(&var[15..at - 1])?)?;
-                var[at - 1] = 0;
+                let mut name = Buf::copy_of(b"NOTIFY_SOCKET=@dfork/");
+                name.int(rustix::process::getpid().as_raw_nonzero().get() as i64);
+                name.push(b".");
+                name.int(sys::now(Clock::Monotonic).tv_nsec as i64);
+                let b = name.as_bytes();
+                net::bind(&s, &SocketAddrUnix::new_abstract_name(&b[15..])?)?;
+                var[..b.len()].copy_from_slice(b); // and a NUL (at most 21 + 10 + 1 + 9 of 64 bytes)
                 (s, None)
             }
         };
@@ -127,6 +122,7 @@ impl Channel {
     /// `Daemon PID N`), 3 when it died first (said here; the caller removes
     /// the pidfile), 4 when it is still not ready (said here; it is left
     /// running), and the daemon's pid as `MAINPID=` may have changed it.
+    #[allow(clippy::manual_contains)] // on purpose: core's memchr for `contains` inlines 150 bytes
     pub fn wait(mut self, pid: i32, wait_ms: u64, command: &CStr) -> (u8, i32) {
         drop(self.hand.wr.take()); // only the daemon may hold the write end: EOF then means it closed it
         let notify = self.hand.var[0] != 0;
@@ -145,7 +141,6 @@ impl Channel {
                     receive(&self.rd, &mut buf).unwrap_or((0, 0))
                 } else {
                     match rustix::io::read(&self.rd, &mut buf) {
-                        // (a byte loop: core's memchr for `contains` inlines 150 bytes)
                         Ok(k) if buf[..k].iter().any(|&c| c == b'\n') => break Some(None),
                         Ok(k) if k > 0 => {}
                         _ => open = false, // EOF: it closed N without a newline
