@@ -191,12 +191,10 @@ fn exec_with_env(argv: Argv<'static>, user: Option<&Ident>, running: Option<crat
     let Some(running) = running else { return sys::exec_search(name, cmd, env.as_ptr()) };
     // NOTIFY_SOCKET last: it must name our socket.
     #[cfg(feature = "supervise")]
-    let mut var = [0u8; 64];
+    let var = running.notify_var().map(|v| crate::timefmt::Buf::copy_of(v.to_bytes_with_nul()));
     #[cfg(feature = "supervise")]
-    if let Some(v) = running.notify_var() {
-        let b = v.to_bytes_with_nul();
-        var[..b.len()].copy_from_slice(b);
-        env.set(sys::cstr_of(&var[..b.len()]));
+    if let Some(v) = &var {
+        env.set(sys::cstr_of(v.as_bytes()));
     }
     running.exec(cmd, env.as_ptr())
 }
