@@ -162,7 +162,7 @@ fn exec(argv: Argv<'static>, cfg: &Config<'static>, user: Option<&Ident>) -> u8 
         running.exec(cmd, sys::env())
     }
     exec_with_env(argv, user, Some(running), name, cmd);
-    ExitCode::Failed as u8
+    ExitCode::Failed as u8 // not reached: Running::exec does not return
 }
 
 /// Exec COMMAND (through `running`, or from a supervisor's child when

@@ -660,9 +660,9 @@ pub enum Clock {
 }
 
 /// Read a clock with the [`clock_gettime(2)`] system call itself. Not
-/// through the vDSO: rustix's parser of it costs 2.5 KB, musl's 0.7 KB and
-/// the vDSO page in every process's memory, for a call dfork makes once a
-/// heartbeat or a restart. On 32-bit architectures the 64-bit-time call
+/// through the vDSO: rustix's parser of it costs 2.5 KB, musl's 0.7 KB (and
+/// a vDSO page in the resident set), for a call dfork makes twice a
+/// heartbeat tick or once a restart. On 32-bit architectures the 64-bit-time call
 /// (Linux 5.1), with the old one for older kernels.
 ///
 /// [`clock_gettime(2)`]: https://man7.org/linux/man-pages/man2/clock_gettime.2.html
