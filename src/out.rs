@@ -48,6 +48,7 @@ pub struct Line<'f> {
 
 impl<'f> Line<'f> {
     /// A line for standard output.
+    #[inline(never)] // measured: the binary is smaller with it out of line
     pub fn stdout() -> Line<'static> {
         Line::to(crate::sys::stdout())
     }
