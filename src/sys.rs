@@ -462,6 +462,7 @@ impl<'a> Argv<'a> {
     }
 
     /// Argument `i`; panics (aborts) if `i >= len()`, like slice indexing.
+    #[inline(always)] // measured: the binary is smaller with it inlined
     pub fn get(&self, i: usize) -> &'a CStr {
         // SAFETY: from_raw's contract: every pointer below argc is a valid C string
         // that lives for 'a.
@@ -604,6 +605,7 @@ pub fn cstr_tail(s: &CStr, from: usize) -> &CStr {
 ///
 /// [`mmap(2)`]: https://man7.org/linux/man-pages/man2/mmap.2.html
 #[cfg(any(feature = "heartbeat", feature = "control"))]
+#[inline(always)] // measured: the binary is smaller with it inlined
 pub fn with_mapped<R>(fd: rustix::fd::BorrowedFd<'_>, max: u64, f: &mut dyn FnMut(&[u8]) -> R) -> Option<R> {
     use rustix::mm::{mmap, munmap, MapFlags, ProtFlags};
     // The size from lseek: mmap itself refuses what is not a file (ENODEV).
