@@ -72,7 +72,10 @@ struct When {
 impl Zone {
     /// Coordinated Universal Time.
     pub fn utc() -> Zone {
-        Zone { n: 0, at: [0; KEEP], off: [0; KEEP], base: 0, rule: Rule::default() }
+        // A literal, not Rule::default(): that one is built apart and copied
+        // field by field around its padding (128 bytes more, measured).
+        const NEVER: When = When { kind: 0, n: 0, week: 0, wday: 0, secs: 0 };
+        Zone { n: 0, at: [0; KEEP], off: [0; KEEP], base: 0, rule: Rule { kind: 0, std: 0, dst: 0, dates: [NEVER; 2] } }
     }
 
     /// The zone of this process: `TZ`, else `/etc/localtime`, else UTC.
