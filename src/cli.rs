@@ -175,7 +175,10 @@ fn exec(argv: Argv<'static>, cfg: &Config<'static>, user: Option<&Ident>) -> u8 
 #[inline(never)]
 fn exec_with_env(argv: Argv<'static>, user: Option<&Ident>, running: Option<crate::daemon::Running<'_>>, name: &CStr, cmd: CArgv) -> Errno {
     // Checked by the caller: the inherited environment plus every addition fits.
-    let mut env = EnvTable::from(sys::env()).unwrap_or_else(|| sys::abort());
+    let mut env = EnvTable::new();
+    if !env.inherit(sys::env()) {
+        sys::abort();
+    }
     #[cfg(feature = "control")]
     if let Some(u) = user {
         u.each_env(|kv| {

@@ -509,20 +509,31 @@ pub struct EnvTable<'a> {
     strings: core::marker::PhantomData<&'a CStr>,
 }
 
+impl Default for EnvTable<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// The most environment variables a daemon started with `-E` can get.
 pub const ENV_MAX: usize = 1024;
 
 impl<'a> EnvTable<'a> {
-    /// A copy of the array `base` (environ), or None if it has more than
-    /// [`ENV_MAX`] entries.
-    pub fn from(base: CArgv) -> Option<Self> {
-        let mut t = EnvTable { ptrs: [core::ptr::null(); ENV_MAX + 1], len: 0, strings: core::marker::PhantomData };
+    /// An empty table.
+    pub fn new() -> Self {
+        EnvTable { ptrs: [core::ptr::null(); ENV_MAX + 1], len: 0, strings: core::marker::PhantomData }
+    }
+
+    /// Add the array `base` (environ); false if the table cannot hold it
+    /// all ([`ENV_MAX`] entries). Filled in place: the table is 8 KiB, and
+    /// returning one by value would copy it twice.
+    pub fn inherit(&mut self, base: CArgv) -> bool {
         let mut ok = true;
         each_cstr(base, |kv| {
-            ok = t.push(kv);
+            ok = self.push(kv);
             ok
         });
-        ok.then_some(t)
+        ok
     }
 
     fn push(&mut self, kv: &'a CStr) -> bool {
