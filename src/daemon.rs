@@ -234,6 +234,11 @@ impl<'a> Daemon<'a> {
 
 const DEV_NULL: &CStr = c"/dev/null";
 
+/// The path each [`Stage`] works on, in its order, for [`Daemon::path_of`]
+/// (a table: the `match` it replaces compiled to a 152-byte jump table): 0
+/// none, 1 the pidfile, 2 `-c`, 3 `-o`, 4 `-e`, 5 /dev/null, 6 COMMAND, 7 `-r`.
+const STAGE_PATHS: [u8; 19] = [1, 1, 3, 4, 5, 0, 0, 0, 2, 0, 0, 1, 0, 0, 6, 0, 0, 0, 7];
+
 /// Whether a file can be created at `path` ([`faccessat(2)`] of its
 /// directory for writing and searching; dfork is not set-uid, so the real
 /// ids it checks are the effective ones): the
@@ -653,16 +658,39 @@ impl<'a> Daemon<'a> {
 
     /// The path or command a stage worked on, for its error line.
     pub fn path_of(&self, stage: Stage) -> Option<&'a CStr> {
-        match stage {
-            Stage::Running | Stage::Pidfile | Stage::WritePid => self.pidfile,
-            Stage::Chdir => Some(self.chdir),
-            Stage::Stdout => self.stdout,
-            Stage::Stderr => self.stderr,
+        #[cfg(feature = "control")]
+        let chroot = self.chroot;
+        #[cfg(not(feature = "control"))]
+        let chroot = None;
+        let paths = [None, self.pidfile, Some(self.chdir), self.stdout, self.stderr, Some(DEV_NULL), self.command, chroot];
+        paths[STAGE_PATHS.get(stage as usize).map_or(0, |&i| i as usize)]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// STAGE_PATHS follows Stage's order: each stage names the path it did.
+    #[test]
+    fn each_stage_names_its_path() {
+        let d = Daemon::new().pidfile(c"p").chdir(c"c").stdout(c"o").stderr(c"e").command(c"x");
+        #[cfg(feature = "control")]
+        let d = d.chroot(c"r");
+        let want = |s: Stage| match s {
+            Stage::Running | Stage::Pidfile | Stage::WritePid => Some(c"p"),
+            Stage::Chdir => Some(c"c"),
+            Stage::Stdout => Some(c"o"),
+            Stage::Stderr => Some(c"e"),
             Stage::DevNull => Some(DEV_NULL),
-            Stage::Exec => self.command,
+            Stage::Exec => Some(c"x"),
             #[cfg(feature = "control")]
-            Stage::Chroot => self.chroot,
+            Stage::Chroot => Some(c"r"),
             _ => None,
+        };
+        for b in 0..=255u8 {
+            let s = Stage::from_u8(b);
+            assert_eq!(d.path_of(s), want(s), "{s:?}");
         }
     }
 }
