@@ -787,21 +787,25 @@ pub fn parse_schedule(b: &[u8], sig: i32) -> Option<Schedule> {
         return Some(Schedule::simple(sig, ms as i32, ms as i32));
     }
     let mut s = Schedule { steps: [0; SCHEDULE_MAX], len: 0, repeat: u8::MAX };
+    // Whether a signal was seen at all, and since `forever`.
+    let (mut signal, mut repeated) = (false, false);
     for item in b.split(|&c| c == b'/') {
         if item == b"forever" && s.repeat == u8::MAX {
-            s.repeat = s.len;
+            (s.repeat, repeated) = (s.len, false);
             continue;
         }
         let step = match item.first() {
             Some(b'0'..=b'9') => seconds(item, MAX_EVERY_MS)? as i32,
-            _ => -parse_signal(item.strip_prefix(b"-").unwrap_or(item))?,
+            _ => {
+                (signal, repeated) = (true, true);
+                -parse_signal(item.strip_prefix(b"-").unwrap_or(item))?
+            }
         };
         *s.steps.get_mut(s.len as usize)? = step;
         s.len += 1;
     }
     // `forever` must have something to repeat, with a signal in it.
-    let rest = &s.steps[s.repeat.min(s.len) as usize..s.len as usize];
-    let ok = s.steps[..s.len as usize].iter().any(|&x| x < 0) && (s.repeat == u8::MAX || rest.iter().any(|&x| x < 0));
+    let ok = signal && (s.repeat == u8::MAX || repeated);
     s.repeat = s.repeat.min(s.len);
     ok.then_some(s)
 }
