@@ -62,7 +62,7 @@ pub fn run(argv: Argv<'static>) -> u8 {
         return exec(argv, &cfg, user.as_ref());
     }
     #[cfg(feature = "heartbeat")]
-    return crate::heartbeat::run(&cfg, daemon_of(&cfg, user.as_ref()));
+    return crate::heartbeat::run(&cfg, &daemon_of(&cfg, user.as_ref()));
     #[cfg(not(feature = "heartbeat"))]
     {
         out::usage(b"--heartbeat", None, b"not built into this binary (cargo feature heartbeat)");

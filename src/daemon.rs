@@ -367,7 +367,7 @@ impl<'a> Prepared<'a> {
             }
             Ok(Forked::Parent(middle)) => {
                 drop(wr);
-                launcher_wait(self, rd, middle)
+                launcher_wait(&mut self, rd, middle)
             }
             Ok(Forked::Child(_)) => {
                 // The read end stays open here too: a launcher killed
@@ -533,7 +533,7 @@ impl<'a> Running<'a> {
     /// Report a failure and end the daemon: the launcher prints `e` and exits
     /// with its code (in the foreground, it is printed here). The pidfile is
     /// removed first.
-    pub fn fail(self, e: Error) -> ! {
+    pub fn fail(&self, e: Error) -> ! {
         self.abandon();
         match &self.status {
             Some(s) => s.error(e),
@@ -595,7 +595,7 @@ impl Status {
 /// The launcher's side: read the daemon's records until EOF, reap the middle
 /// process, report, and exit.
 #[cfg_attr(not(feature = "supervise"), allow(unused_mut))]
-fn launcher_wait(mut prep: Prepared<'_>, rd: OwnedFd, middle: i32) -> ! {
+fn launcher_wait(prep: &mut Prepared<'_>, rd: OwnedFd, middle: i32) -> ! {
     let (mut pid, mut ready, mut err) = (0i32, false, None);
     let mut rec = [0u8; 8];
     while let Ok(true) = read_full(&rd, &mut rec) {
@@ -617,7 +617,7 @@ fn launcher_wait(mut prep: Prepared<'_>, rd: OwnedFd, middle: i32) -> ! {
         sys::exit_now(d.report(e));
     }
     #[cfg(feature = "supervise")]
-    if let Some(ch) = prep.channel.take() {
+    if let Some(ch) = &mut prep.channel {
         let (code, main) = ch.wait(pid, d.wait_ms, d.command.unwrap_or(c""));
         match (code, d.pidfile) {
             (3, _) => prep.abandon(),

@@ -120,7 +120,7 @@ fn write_some(fd: BorrowedFd<'_>, b: &[u8]) -> usize {
 /// `dfork [OPTIONS] --heartbeat [FILE]`: open the log in the launcher (errors
 /// reach the terminal, exit 125), daemonize, then tick until SIGTERM.
 #[inline(never)] // its frame is not the exec path's (or the supervisor's) to carry
-pub fn run(cfg: &Config<'_>, d: Daemon<'_>) -> u8 {
+pub fn run(cfg: &Config<'_>, d: &Daemon<'_>) -> u8 {
     // The log is created 0644 exactly; the daemon sets its own umask.
     rustix::process::umask(rustix::fs::Mode::empty());
     let prep = match d.prepare() {

@@ -123,7 +123,7 @@ impl Channel {
     /// the pidfile), 4 when it is still not ready (said here; it is left
     /// running), and the daemon's pid as `MAINPID=` may have changed it.
     #[allow(clippy::manual_contains)] // on purpose: core's memchr for `contains` inlines 150 bytes
-    pub fn wait(mut self, pid: i32, wait_ms: u64, command: &CStr) -> (u8, i32) {
+    pub fn wait(&mut self, pid: i32, wait_ms: u64, command: &CStr) -> (u8, i32) {
         drop(self.hand.wr.take()); // only the daemon may hold the write end: EOF then means it closed it
         let notify = self.hand.var[0] != 0;
         let (mut main, mut deadline, mut open) = (pid, now_ms() + wait_ms, true);
