@@ -765,7 +765,6 @@ pub fn decimal(b: &[u8]) -> Option<u32> {
 /// `--respawn-max COUNT/SECONDS`: COUNT from 1 to [`RESPAWN_MAX_COUNT`],
 /// SECONDS as [`parse_seconds`] reads them, up to a day.
 #[cfg(feature = "supervise")]
-#[inline(never)] // measured: the binary is smaller with it out of line
 pub fn parse_max(v: &CStr) -> Option<(u32, u64, &CStr)> {
     let b = v.to_bytes();
     let k = b.iter().position(|&c| c == b'/')?;

@@ -129,6 +129,7 @@ impl Seen<'_> {
 /// reading of the pidfile, told as `--status` tells it (LSB codes; what is
 /// known on stdout) or acted on as `--stop` acts (0 stopped, 1 not running,
 /// a stale pidfile removed; 125 refused or failed; errors on stderr).
+#[inline(never)] // its 4 KiB path buffer stays out of main's frame, which every daemon keeps
 pub fn run(cfg: &Config<'_>, stop: bool) -> u8 {
     let path = cfg.pidfile.unwrap_or(c"");
     // The code for --stop, or for --status.
