@@ -13,7 +13,8 @@ bin=${1:-target/x86_64-unknown-linux-musl/release/dfork}
 [ -x "$bin" ] || cargo build --release --quiet --features supervise
 T=$(mktemp -d)
 sups=()
-cleanup() { for p in "${sups[@]}"; do "$bin" --stop -p "$T/s.pid" >/dev/null 2>&1 || kill -9 "$p" 2>/dev/null || true; done; rm -rf "$T"; }
+# SIGTERM to a supervisor stops its child and then itself (a stopped one is gone already).
+cleanup() { for p in "${sups[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$T"; }
 trap cleanup EXIT
 "$bin" --help | grep -q -- --respawn || { echo "bench/supervisor.sh: $bin has no --respawn (build it with --features supervise)" >&2; exit 1; }
 
@@ -25,15 +26,16 @@ echo "# --respawn supervisor: $(stat -c %s "$bin") bytes ($bin)"
 printf '%-44s %6s %8s %8s %7s %6s\n' case VmRSS RssAnon RssFile binary stack
 max=0
 run() { # name, seconds to wait before measuring, then dfork's arguments and COMMAND
-  local name=$1 wait=$2 pid
+  local name=$1 wait=$2 pid rss
   shift 2
   for i in 1 2 3 4 5; do
     "$bin" -q -p "$T/s.pid" "$@"
     pid=$(cat "$T/s.pid"); sups+=("$pid")
     sleep "$wait"
-    printf '%-44s %3s kB %5s kB %5s kB %4s kB %3s kB\n' "$name, run $i" "$(kb "$pid" VmRSS)" "$(kb "$pid" RssAnon)" \
+    rss=$(kb "$pid" VmRSS)
+    printf '%-44s %3s kB %5s kB %5s kB %4s kB %3s kB\n' "$name, run $i" "$rss" "$(kb "$pid" RssAnon)" \
       "$(kb "$pid" RssFile)" "$(rss_of "$pid" "$(basename "$bin")")" "$(rss_of "$pid" '[stack]')"
-    [ "$(kb "$pid" VmRSS)" -gt "$max" ] && max=$(kb "$pid" VmRSS)
+    [ "$rss" -gt "$max" ] && max=$rss
     "$bin" --stop -p "$T/s.pid" >/dev/null
   done
 }
