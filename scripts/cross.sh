@@ -61,9 +61,11 @@ done
 # nightly TARGET DEBIAN-ARCH MUSL-LIBDIR QEMU
 nightly() {
   local t=$1 arch=$2 dir=$3 q=$4 D=target/cross/$2
-  if ! rustc +nightly --version >/dev/null 2>&1; then rows+=("$t|-|SKIPPED: no nightly toolchain"); return; fi
+  # Under CI nothing is skipped: a missing nightly or rust-src fails the row.
+  local skip=SKIPPED; [ -n "${CI:-}" ] && skip=failed
+  if ! rustc +nightly --version >/dev/null 2>&1; then rows+=("$t|-|$skip: no nightly toolchain"); [ -n "${CI:-}" ] && failed=1; return; fi
   if [ ! -d "$(rustc +nightly --print sysroot)/lib/rustlib/src/rust/library" ]; then
-    rustup component add rust-src --toolchain nightly >/dev/null 2>&1 || { rows+=("$t|-|SKIPPED: nightly has no rust-src"); return; }
+    rustup component add rust-src --toolchain nightly >/dev/null 2>&1 || { rows+=("$t|-|$skip: nightly has no rust-src"); [ -n "${CI:-}" ] && failed=1; return; }
   fi
   if [ ! -f "$D/usr/lib/$dir/libc.a" ]; then
     mkdir -p "$D/lists/partial" "$D/cache/archives/partial"

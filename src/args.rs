@@ -22,10 +22,8 @@ pub enum Mode {
     /// Print the version.
     Version,
     /// `--stop`: signal the daemon of a pidfile and wait for it to exit.
-    #[cfg(feature = "control")]
     Stop,
     /// `--status`: say whether the daemon of a pidfile runs (LSB codes).
-    #[cfg(feature = "control")]
     Status,
 }
 
@@ -96,31 +94,22 @@ pub struct Config<'a> {
     /// `--format`.
     pub format: Format,
     /// `--force`: act on a pidfile that the safety checks refuse.
-    #[cfg(feature = "control")]
     pub force: bool,
     /// `-u`: `USER[:GROUP]`, resolved by [`crate::ident`].
-    #[cfg(feature = "control")]
     pub user: Option<&'a CStr>,
     /// `-r`: the daemon's new root directory.
-    #[cfg(feature = "control")]
     pub chroot: Option<&'a CStr>,
     /// `--stop`'s schedule (`-s`, `-t`, `--retry`).
-    #[cfg(feature = "control")]
     pub schedule: Schedule,
     /// `--ready-fd N` (-1: none) or `--notify`: how COMMAND says it is ready.
-    #[cfg(feature = "supervise")]
     pub ready: Ready,
     /// `-w`: how long the launcher waits for readiness, in milliseconds.
-    #[cfg(feature = "supervise")]
     pub wait_ms: u64,
     /// `--respawn`: stay resident and restart COMMAND when it exits.
-    #[cfg(feature = "supervise")]
     pub respawn: bool,
     /// `--respawn-delay`: the first restart delay, in milliseconds.
-    #[cfg(feature = "supervise")]
     pub respawn_delay_ms: u64,
     /// `--respawn-max COUNT/SECONDS`: the limit, and its spelling for the log.
-    #[cfg(feature = "supervise")]
     pub respawn_max: Option<(u32, u64, &'a CStr)>,
 }
 
@@ -184,28 +173,20 @@ pub enum Problem {
     /// `-u` not `USER[:GROUP]`.
     BadUser,
     /// `--ready-fd` not a descriptor from 3 to 1023.
-    #[cfg(feature = "supervise")]
     BadReadyFd,
     /// `--wait` out of range.
-    #[cfg(feature = "supervise")]
     BadWait,
     /// `--respawn-delay` out of range.
-    #[cfg(feature = "supervise")]
     BadDelay,
     /// `--respawn-max` not `COUNT/SECONDS`.
-    #[cfg(feature = "supervise")]
     BadMax,
     /// Readiness or respawn options without COMMAND.
-    #[cfg(feature = "supervise")]
     CommandOnly,
     /// `--ready-fd` with `--notify`, `--respawn` or `-f`.
-    #[cfg(feature = "supervise")]
     ReadyConflict,
     /// `--wait` without `--ready-fd` or `--notify`.
-    #[cfg(feature = "supervise")]
     WaitAlone,
     /// `--respawn-delay` or `--respawn-max` without `--respawn`.
-    #[cfg(feature = "supervise")]
     RespawnOnly,
 }
 
@@ -233,7 +214,6 @@ pub const DEFAULT_LOG: &CStr = c"/tmp/daemon-log";
 pub const MAX_EVERY_MS: u64 = 86_400_000;
 
 /// The options, numbered in the order of [`LONGS`] and [`KINDS`].
-#[cfg_attr(not(feature = "supervise"), allow(dead_code))]
 mod opt {
     pub const PIDFILE: u8 = 0;
     pub const CHDIR: u8 = 1;
@@ -280,13 +260,11 @@ macro_rules! base_kinds {
         "pvcvmvovevEvqnfnhnVn\0o\0v\0v"
     };
 }
-#[cfg(feature = "control")]
 macro_rules! control_longs {
     () => {
         "stop\0status\0signal\0timeout\0retry\0force\0user\0chroot\0"
     };
 }
-#[cfg(feature = "control")]
 macro_rules! control_kinds {
     () => {
         "\0n\0nsvtv\0v\0nuvrv"
@@ -296,19 +274,9 @@ macro_rules! control_kinds {
 /// letter (NUL: none) and what it takes (`v`alue, `n`othing, `o`ptional).
 /// The `supervise` options follow the `control` ones, which every build
 /// with them has.
-#[cfg(feature = "supervise")]
 const LONGS: &[u8] =
     concat!(base_longs!(), control_longs!(), "ready-fd\0notify\0wait\0respawn\0respawn-delay\0respawn-max\0").as_bytes();
-#[cfg(feature = "supervise")]
 const KINDS: &[u8] = concat!(base_kinds!(), control_kinds!(), "\0v\0nwv\0n\0v\0v").as_bytes();
-#[cfg(all(feature = "control", not(feature = "supervise")))]
-const LONGS: &[u8] = concat!(base_longs!(), control_longs!()).as_bytes();
-#[cfg(all(feature = "control", not(feature = "supervise")))]
-const KINDS: &[u8] = concat!(base_kinds!(), control_kinds!()).as_bytes();
-#[cfg(not(feature = "control"))]
-const LONGS: &[u8] = base_longs!().as_bytes();
-#[cfg(not(feature = "control"))]
-const KINDS: &[u8] = base_kinds!().as_bytes();
 
 /// The option with long name `long`, or else short letter `short`, and
 /// what it takes.
@@ -449,23 +417,14 @@ impl<'a> Config<'a> {
             log: DEFAULT_LOG,
             every_ms: 10_000,
             format: Format::Ctime,
-            #[cfg(feature = "control")]
             force: false,
-            #[cfg(feature = "control")]
             user: None,
-            #[cfg(feature = "control")]
             chroot: None,
-            #[cfg(feature = "control")]
             schedule: Schedule::simple(libc::SIGTERM, 10_000, 5_000),
-            #[cfg(feature = "supervise")]
             ready: Ready::Exec,
-            #[cfg(feature = "supervise")]
             wait_ms: 60_000,
-            #[cfg(feature = "supervise")]
             respawn: false,
-            #[cfg(feature = "supervise")]
             respawn_delay_ms: 1000,
-            #[cfg(feature = "supervise")]
             respawn_max: None,
         }
     }
@@ -482,9 +441,7 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>, env: &mut dyn FnMut(&'a CS
     let mut every_set = false;
     let mut format_set = false;
     // -s, -t and --retry, combined into the schedule at the end.
-    #[cfg_attr(not(feature = "control"), allow(unused_mut))]
     let (mut sig, mut timeout, mut retry): (Option<i32>, Option<i32>, Option<&CStr>) = (None, None, None);
-    #[cfg(feature = "supervise")]
     // Which readiness options were seen: 1 --ready-fd, 2 --notify (a
     // repeated one takes its last value, as every option does).
     let (mut ready_n, mut wait_set, mut respawn_opts) = (0u8, false, false);
@@ -507,11 +464,8 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>, env: &mut dyn FnMut(&'a CS
         // The values in seconds, as milliseconds: checked in one place.
         let (max, problem) = match opt {
             opt::EVERY => (MAX_EVERY_MS, Problem::BadEvery),
-            #[cfg(feature = "control")]
             opt::TIMEOUT => (MAX_EVERY_MS, Problem::BadTimeout),
-            #[cfg(feature = "supervise")]
             opt::WAIT => (MAX_EVERY_MS, Problem::BadWait),
-            #[cfg(feature = "supervise")]
             opt::RESPAWN_DELAY => (60_000, Problem::BadDelay),
             _ => (0, Problem::Empty),
         };
@@ -563,23 +517,14 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>, env: &mut dyn FnMut(&'a CS
                 };
                 format_set = true;
             }
-            #[cfg(feature = "control")]
             opt::STOP => c.mode = Mode::Stop,
-            #[cfg(feature = "control")]
             opt::STATUS => c.mode = Mode::Status,
-            #[cfg(feature = "control")]
             opt::SIGNAL => sig = Some(parse_signal(val.to_bytes()).ok_or(Usage { problem: Problem::BadSignal, arg: Some(val) })?),
-            #[cfg(feature = "control")]
             opt::TIMEOUT => timeout = Some(ms as i32),
-            #[cfg(feature = "control")]
             opt::RETRY => retry = Some(val),
-            #[cfg(feature = "control")]
             opt::FORCE => c.force = true,
-            #[cfg(feature = "control")]
             opt::USER => c.user = Some(val),
-            #[cfg(feature = "control")]
             opt::CHROOT => c.chroot = Some(val),
-            #[cfg(feature = "supervise")]
             opt::READY_FD => {
                 c.ready = match decimal(val.to_bytes()) {
                     Some(n @ 3..=1023) => Ready::Fd(n as i32),
@@ -587,24 +532,19 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>, env: &mut dyn FnMut(&'a CS
                 };
                 ready_n |= 1;
             }
-            #[cfg(feature = "supervise")]
             opt::NOTIFY => {
                 c.ready = Ready::Notify;
                 ready_n |= 2;
             }
-            #[cfg(feature = "supervise")]
             opt::WAIT => {
                 c.wait_ms = ms;
                 wait_set = true;
             }
-            #[cfg(feature = "supervise")]
             opt::RESPAWN => c.respawn = true,
-            #[cfg(feature = "supervise")]
             opt::RESPAWN_DELAY => {
                 c.respawn_delay_ms = ms;
                 respawn_opts = true;
             }
-            #[cfg(feature = "supervise")]
             opt::RESPAWN_MAX => {
                 c.respawn_max = Some(parse_max(val).ok_or(Usage { problem: Problem::BadMax, arg: Some(val) })?);
                 respawn_opts = true;
@@ -613,7 +553,6 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>, env: &mut dyn FnMut(&'a CS
         }
     }
     let stop_opts = sig.is_some() || timeout.is_some() || retry.is_some();
-    #[cfg(feature = "control")]
     {
         let sig = sig.unwrap_or(libc::SIGTERM);
         c.schedule = match retry {
@@ -625,17 +564,11 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>, env: &mut dyn FnMut(&'a CS
         Mode::Heartbeat if c.command < argv.len() => Some(Problem::Unexpected),
         Mode::Exec if c.command >= argv.len() => Some(Problem::NoCommand),
         Mode::Exec if every_set || format_set => Some(Problem::HeartbeatOnly),
-        #[cfg(feature = "supervise")]
         Mode::Exec if ready_n == 3 || (ready_n > 0 && (c.respawn || c.foreground)) => Some(Problem::ReadyConflict),
-        #[cfg(feature = "supervise")]
         Mode::Exec if wait_set && ready_n == 0 => Some(Problem::WaitAlone),
-        #[cfg(feature = "supervise")]
         Mode::Exec if respawn_opts && !c.respawn => Some(Problem::RespawnOnly),
-        #[cfg(feature = "supervise")]
         _ if c.mode != Mode::Exec && (ready_n > 0 || wait_set || c.respawn || respawn_opts) => Some(Problem::CommandOnly),
-        #[cfg(feature = "control")]
         Mode::Stop | Mode::Status if c.pidfile.is_none() => Some(Problem::NeedsPidfile),
-        #[cfg(feature = "control")]
         Mode::Stop => None,
         _ if stop_opts => Some(Problem::StopOnly),
         _ => None,
@@ -764,7 +697,6 @@ pub fn decimal(b: &[u8]) -> Option<u32> {
 
 /// `--respawn-max COUNT/SECONDS`: COUNT from 1 to [`RESPAWN_MAX_COUNT`],
 /// SECONDS as [`parse_seconds`] reads them, up to a day.
-#[cfg(feature = "supervise")]
 pub fn parse_max(v: &CStr) -> Option<(u32, u64, &CStr)> {
     let b = v.to_bytes();
     let k = b.iter().position(|&c| c == b'/')?;
@@ -774,7 +706,6 @@ pub fn parse_max(v: &CStr) -> Option<(u32, u64, &CStr)> {
 
 /// The largest COUNT of `--respawn-max`: the supervisor keeps that many exit
 /// times.
-#[cfg(feature = "supervise")]
 pub const RESPAWN_MAX_COUNT: u32 = 64;
 
 /// start-stop-daemon's `--retry`: `N` (seconds; `SIG/N/KILL/N`, SIG being
@@ -955,7 +886,6 @@ mod tests {
         });
     }
 
-    #[cfg(feature = "control")]
     #[test]
     fn signals_by_name_or_number() {
         for (v, n) in [(&b"TERM"[..], libc::SIGTERM), (b"SIGHUP", libc::SIGHUP), (b"usr1", libc::SIGUSR1), (b"sigKill", 9), (b"9", 9), (b"64", 64), (b"WINCH", libc::SIGWINCH)] {
@@ -966,7 +896,6 @@ mod tests {
         }
     }
 
-    #[cfg(feature = "control")]
     #[test]
     fn schedules_as_start_stop_daemon_writes_them() {
         let s = |b: &[u8]| parse_schedule(b, libc::SIGTERM);
@@ -981,7 +910,6 @@ mod tests {
         }
     }
 
-    #[cfg(feature = "control")]
     #[test]
     fn stop_and_status_options() {
         with(&[b"--stop", b"-p", b"x.pid", b"-s", b"HUP", b"-t", b"2"], |_, r| {

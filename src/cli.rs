@@ -4,19 +4,11 @@
 use crate::args::{Config, Mode};
 use crate::daemon::Daemon;
 use crate::error::{Error, ExitCode, Stage, Text};
-#[cfg(not(feature = "heartbeat"))]
-use crate::out;
 use crate::out::{msg, Line};
 use crate::sys::{self, Argv, CArgv, EnvTable, ENV_MAX};
 use core::ffi::CStr;
 use rustix::io::Errno;
-#[cfg(feature = "control")]
 use crate::ident::{Ident, Refused};
-
-/// Without the `control` feature there is no `-u`, so never an identity.
-#[cfg(not(feature = "control"))]
-#[derive(Debug)]
-pub enum Ident {}
 
 /// `dfork --help`: the `@help` lines of `src/messages.txt` (the README's
 /// option and exit code tables say the same); `--version`: one line. Out of
@@ -46,34 +38,23 @@ pub fn run(argv: Argv<'static>) -> u8 {
         help(cfg.mode == Mode::Version);
         return ExitCode::Ok as u8;
     }
-    #[cfg(feature = "control")]
     if cfg.mode == Mode::Stop || cfg.mode == Mode::Status {
         return crate::control::run(&cfg, cfg.mode == Mode::Stop);
     }
     // Exec or Heartbeat: -u is resolved before anything forks.
-    #[cfg(feature = "control")]
     let user = match resolve_user(&cfg) {
         Ok(u) => u,
         Err(code) => return code,
     };
-    #[cfg(not(feature = "control"))]
-    let user: Option<Ident> = None;
     if cfg.mode == Mode::Exec {
         return exec(argv, &cfg, user.as_ref());
     }
-    #[cfg(feature = "heartbeat")]
-    return crate::heartbeat::run(&cfg, &daemon_of(&cfg, user.as_ref()));
-    #[cfg(not(feature = "heartbeat"))]
-    {
-        out::usage(b"--heartbeat", None, b"not built into this binary (cargo feature heartbeat)");
-        ExitCode::Usage as u8
-    }
+    crate::heartbeat::run(&cfg, &daemon_of(&cfg, user.as_ref()))
 }
 
 /// `-u USER[:GROUP]`, resolved before anything forks; the exit code of
 /// the error otherwise (2 for a malformed one, 125 for an unknown name or a
 /// caller who is not root).
-#[cfg(feature = "control")]
 #[inline(never)] // the files' scans stay out of the frame every daemon keeps
 fn resolve_user(cfg: &Config<'_>) -> Result<Option<Ident>, u8> {
     let Some(spec) = cfg.user else { return Ok(None) };
@@ -94,8 +75,6 @@ fn resolve_user(cfg: &Config<'_>) -> Result<Option<Ident>, u8> {
 /// The daemon options of a command line, and the identity `-u` resolved to.
 #[inline(never)] // measured: the binary is smaller with it out of line
 pub fn daemon_of<'a>(cfg: &Config<'a>, user: Option<&'a Ident>) -> Daemon<'a> {
-    #[cfg(not(feature = "control"))]
-    let _ = user;
     Daemon {
         pidfile: cfg.pidfile,
         chdir: cfg.chdir,
@@ -105,28 +84,18 @@ pub fn daemon_of<'a>(cfg: &Config<'a>, user: Option<&'a Ident>) -> Daemon<'a> {
         foreground: cfg.foreground,
         quiet: cfg.quiet,
         command: None,
-        #[cfg(feature = "control")]
         chroot: cfg.chroot,
-        #[cfg(feature = "control")]
         user,
-        #[cfg(feature = "supervise")]
         ready: cfg.ready,
-        #[cfg(feature = "supervise")]
         wait_ms: cfg.wait_ms,
+        // The binary's daemon calls nothing that reads libc's thread id.
+        bare_fork: true,
     }
 }
 
 /// How many variables `-u` adds to COMMAND's environment.
-#[allow(unused_mut)]
 fn user_vars(user: Option<&Ident>) -> usize {
-    let mut n = 0;
-    #[cfg(feature = "control")]
-    if let Some(u) = user {
-        n = u.vars();
-    }
-    #[cfg(not(feature = "control"))]
-    let _ = user;
-    n
+    user.map_or(0, |u| u.vars())
 }
 
 /// `dfork [OPTIONS] COMMAND...`: daemonize, then exec COMMAND (or, with
@@ -134,10 +103,7 @@ fn user_vars(user: Option<&Ident>) -> usize {
 #[inline(never)]
 fn exec(argv: Argv<'static>, cfg: &Config<'static>, user: Option<&Ident>) -> u8 {
     let name = argv.get(cfg.command);
-    #[cfg(feature = "supervise")]
     let added = cfg.env_count + user_vars(user) + (cfg.ready == crate::args::Ready::Notify) as usize;
-    #[cfg(not(feature = "supervise"))]
-    let added = cfg.env_count + user_vars(user);
     if added > 0 && sys::count(sys::env()) + added > ENV_MAX {
         let e = Error::text(Stage::Env, Text::TooManyVars);
         e.print(None);
@@ -145,7 +111,6 @@ fn exec(argv: Argv<'static>, cfg: &Config<'static>, user: Option<&Ident>) -> u8 
     }
     let d = daemon_of(cfg, user).command(name);
     // --respawn's log times: the zone is read here, before -r and -u.
-    #[cfg(feature = "supervise")]
     let zone = cfg.respawn.then(|| crate::tz::Zone::from_env(sys::now(sys::Clock::Wall).tv_sec));
     let running = match d.start() {
         Ok(r) => r,
@@ -154,7 +119,6 @@ fn exec(argv: Argv<'static>, cfg: &Config<'static>, user: Option<&Ident>) -> u8 
     let cmd = argv.raw_from(cfg.command);
     // The supervisor's children build their environment themselves, after
     // the fork: the supervisor never holds the table.
-    #[cfg(feature = "supervise")]
     if let Some(zone) = &zone {
         crate::supervise::run(running, cfg, zone, &mut || match added {
             0 => sys::exec_search(name, cmd, sys::env()),
@@ -181,14 +145,11 @@ fn exec_with_env(argv: Argv<'static>, user: Option<&Ident>, running: Option<crat
     if !env.inherit(sys::env()) {
         sys::abort();
     }
-    #[cfg(feature = "control")]
     if let Some(u) = user {
         u.each_env(|kv| {
             env.set(kv);
         });
     }
-    #[cfg(not(feature = "control"))]
-    let _ = user;
     Config::new(argv)
         .parse(argv, &mut |kv| {
             env.set(kv);
@@ -196,9 +157,7 @@ fn exec_with_env(argv: Argv<'static>, user: Option<&Ident>, running: Option<crat
         .ok();
     let Some(running) = running else { return sys::exec_search(name, cmd, env.as_ptr()) };
     // NOTIFY_SOCKET last: it must name our socket.
-    #[cfg(feature = "supervise")]
     let var = running.notify_var().map(|v| crate::timefmt::Buf::copy_of(v.to_bytes_with_nul()));
-    #[cfg(feature = "supervise")]
     if let Some(v) = &var {
         env.set(sys::cstr_of(v.as_bytes()));
     }

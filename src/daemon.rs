@@ -20,12 +20,9 @@
 
 use crate::error::{Error, ExitCode, Stage, Text};
 use crate::fds;
-#[cfg(feature = "control")]
 use crate::ident::Ident;
 use crate::out::{self, Line};
-#[cfg(feature = "supervise")]
 use crate::args::Ready;
-#[cfg(feature = "supervise")]
 use crate::ready::{Channel, Handoff};
 use crate::pidfile::{Pidfile, Refused};
 use crate::sys::{self, CArgv, Forked};
@@ -56,17 +53,15 @@ pub struct Daemon<'a> {
     /// What exec runs, for error messages.
     pub(crate) command: Option<&'a CStr>,
     /// `-r`: the new root.
-    #[cfg(feature = "control")]
     pub(crate) chroot: Option<&'a CStr>,
     /// `-u`: who the daemon runs as.
-    #[cfg(feature = "control")]
     pub(crate) user: Option<&'a Ident>,
     /// `--ready-fd` or `--notify`.
-    #[cfg(feature = "supervise")]
     pub(crate) ready: Ready,
     /// `-w`, in milliseconds.
-    #[cfg(feature = "supervise")]
     pub(crate) wait_ms: u64,
+    /// Fork the daemon with the bare `clone` system call.
+    pub(crate) bare_fork: bool,
 }
 
 impl Default for Daemon<'_> {
@@ -88,21 +83,29 @@ impl<'a> Daemon<'a> {
             foreground: false,
             quiet: false,
             command: None,
-            #[cfg(feature = "control")]
             chroot: None,
-            #[cfg(feature = "control")]
             user: None,
-            #[cfg(feature = "supervise")]
             ready: Ready::Exec,
-            #[cfg(feature = "supervise")]
             wait_ms: 60_000,
+            bare_fork: false,
         }
+    }
+
+    /// Fork the daemon with the bare [`clone(2)`] system call instead of
+    /// libc's fork: fewer system calls, but libc's cached thread id stays the
+    /// caller's in the daemon, so libc's `abort`, `raise` and `pthread_*`
+    /// misbehave there. Only for a daemon that execs, or whose code calls
+    /// none of them (the dfork binary's). Off by default.
+    ///
+    /// [`clone(2)`]: https://man7.org/linux/man-pages/man2/clone.2.html
+    pub fn bare_fork(mut self, yes: bool) -> Self {
+        self.bare_fork = yes;
+        self
     }
 
     /// Start means ready ([`crate::ready`]): the launcher of an exec'd
     /// command waits until it reports ready by `how` (a newline on a
     /// descriptor, or `READY=1` to `NOTIFY_SOCKET`), at most `wait_ms`.
-    #[cfg(feature = "supervise")]
     pub fn ready(mut self, how: Ready, wait_ms: u64) -> Self {
         (self.ready, self.wait_ms) = (how, wait_ms);
         self
@@ -113,7 +116,6 @@ impl<'a> Daemon<'a> {
     /// error before forking); COMMAND is looked up inside it.
     ///
     /// [`chroot(2)`]: https://man7.org/linux/man-pages/man2/chroot.2.html
-    #[cfg(feature = "control")]
     pub fn chroot(mut self, dir: &'a CStr) -> Self {
         self.chroot = Some(dir);
         self
@@ -123,7 +125,6 @@ impl<'a> Daemon<'a> {
     /// [`Ident::resolve`]): after the chroot and `chdir`, it drops to that
     /// identity with [`Ident::become_it`]. The pidfile and output files are
     /// opened before, as the caller.
-    #[cfg(feature = "control")]
     pub fn user(mut self, user: &'a Ident) -> Self {
         self.user = Some(user);
         self
@@ -195,7 +196,6 @@ impl<'a> Daemon<'a> {
     /// [`open(2)`]: https://man7.org/linux/man-pages/man2/open.2.html
     pub fn prepare(&self) -> Result<Prepared<'a>, Error> {
         // First, so that nothing else lands on --ready-fd's descriptor.
-        #[cfg(feature = "supervise")]
         let channel = match self.ready {
             Ready::Exec => None,
             how => Some(Channel::open(how).map_err(|e| Error::os(Stage::Ready, e))?),
@@ -222,9 +222,7 @@ impl<'a> Daemon<'a> {
             devnull: Some(null),
             stdout: None,
             stderr: None,
-            #[cfg(feature = "control")]
             root: None,
-            #[cfg(feature = "supervise")]
             channel,
         };
         prep.open_files().inspect_err(|_| prep.abandon())?;
@@ -278,10 +276,8 @@ pub struct Prepared<'a> {
     stdout: Option<OwnedFd>,
     stderr: Option<OwnedFd>,
     /// `-r`'s directory, opened with `O_PATH`.
-    #[cfg(feature = "control")]
     root: Option<OwnedFd>,
     /// The readiness protocol.
-    #[cfg(feature = "supervise")]
     channel: Option<Channel>,
 }
 
@@ -289,7 +285,6 @@ impl<'a> Prepared<'a> {
     fn open_files(&mut self) -> Result<(), Error> {
         let d = self.daemon;
         let cwd = fs::CWD;
-        #[cfg(feature = "control")]
         if let Some(r) = d.chroot {
             let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
             self.root = Some(fs::open(r, flags, Mode::empty()).map_err(|e| Error::os(Stage::Chroot, e))?);
@@ -378,7 +373,7 @@ impl<'a> Prepared<'a> {
                     status.error(Error::os(Stage::Setsid, e));
                     sys::exit_now(ExitCode::Failed as u8);
                 }
-                let pid = match sys::fork_daemon() {
+                let pid = match sys::fork_daemon(self.daemon.bare_fork) {
                     Ok(Forked::Child(pid)) => pid,
                     Ok(Forked::Parent(_)) => sys::exit_now(0),
                     Err(e) => {
@@ -406,18 +401,15 @@ impl<'a> Prepared<'a> {
         if let (None, Some(p)) = (&r.pidfile, d.pidfile) {
             r.pidfile = Some(Pidfile::acquire(p, true).map_err(refused)?);
         }
-        #[cfg(feature = "supervise")]
         {
             r.hand = self.channel.take().map(|c| c.hand);
         }
-        #[cfg(feature = "control")]
         if let Some(root) = self.root.take() {
             let e = |e| Error::os(Stage::Chroot, e);
             rustix::process::fchdir(&root).map_err(e)?;
             rustix::process::chroot(c".").map_err(e)?;
         }
         rustix::process::chdir(d.chdir).map_err(|e| Error::os(Stage::Chdir, e))?;
-        #[cfg(feature = "control")]
         if let Some(user) = d.user {
             user.become_it()?;
         }
@@ -455,7 +447,6 @@ impl<'a> Prepared<'a> {
             add(Some(s.0.as_fd()));
             add(Some(s.1.as_fd()));
         }
-        #[cfg(feature = "supervise")]
         add(r.hand.as_ref().and_then(|h| h.fd()));
         for fd in keep {
             add(Some(*fd));
@@ -479,7 +470,6 @@ pub struct Running<'a> {
     /// /dev/null, until [`ready`](Self::ready) (close-on-exec).
     null: Option<OwnedFd>,
     /// The readiness protocol's descriptor or socket name.
-    #[cfg(feature = "supervise")]
     hand: Option<Handoff>,
 }
 
@@ -491,14 +481,12 @@ impl<'a> Running<'a> {
             pidfile: None,
             status,
             null: None,
-            #[cfg(feature = "supervise")]
             hand: None,
         }
     }
 
     /// `NOTIFY_SOCKET=@name`, which COMMAND's environment needs with
     /// `--notify`.
-    #[cfg(feature = "supervise")]
     pub fn notify_var(&self) -> Option<&CStr> {
         self.hand.as_ref().and_then(|h| h.var())
     }
@@ -550,7 +538,6 @@ impl<'a> Running<'a> {
     ///
     /// [`execve(2)`]: https://man7.org/linux/man-pages/man2/execve.2.html
     pub fn exec(self, argv: CArgv, envp: CArgv) -> ! {
-        #[cfg(feature = "supervise")]
         if let Some(fd) = self.hand.as_ref().and_then(|h| h.fd()) {
             if let Err(e) = rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::empty()) {
                 self.fail(Error::os(Stage::Ready, e))
@@ -594,7 +581,6 @@ impl Status {
 
 /// The launcher's side: read the daemon's records until EOF, reap the middle
 /// process, report, and exit.
-#[cfg_attr(not(feature = "supervise"), allow(unused_mut))]
 fn launcher_wait(prep: &mut Prepared<'_>, rd: OwnedFd, middle: i32) -> ! {
     let (mut pid, mut ready, mut err) = (0i32, false, None);
     let mut rec = [0u8; 8];
@@ -616,7 +602,6 @@ fn launcher_wait(prep: &mut Prepared<'_>, rd: OwnedFd, middle: i32) -> ! {
         prep.abandon();
         sys::exit_now(d.report(e));
     }
-    #[cfg(feature = "supervise")]
     if let Some(ch) = &mut prep.channel {
         let (code, main) = ch.wait(pid, d.wait_ms, d.command.unwrap_or(c""));
         match (code, d.pidfile) {
@@ -659,10 +644,7 @@ impl<'a> Daemon<'a> {
 
     /// The path or command a stage worked on, for its error line.
     pub fn path_of(&self, stage: Stage) -> Option<&'a CStr> {
-        #[cfg(feature = "control")]
         let chroot = self.chroot;
-        #[cfg(not(feature = "control"))]
-        let chroot = None;
         let paths = [None, self.pidfile, Some(self.chdir), self.stdout, self.stderr, Some(DEV_NULL), self.command, chroot];
         paths[STAGE_PATHS.get(stage as usize).map_or(0, |&i| i as usize)]
     }
@@ -676,7 +658,6 @@ mod tests {
     #[test]
     fn each_stage_names_its_path() {
         let d = Daemon::new().pidfile(c"p").chdir(c"c").stdout(c"o").stderr(c"e").command(c"x");
-        #[cfg(feature = "control")]
         let d = d.chroot(c"r");
         let want = |s: Stage| match s {
             Stage::Running | Stage::Pidfile | Stage::WritePid => Some(c"p"),
@@ -685,7 +666,6 @@ mod tests {
             Stage::Stderr => Some(c"e"),
             Stage::DevNull => Some(DEV_NULL),
             Stage::Exec => Some(c"x"),
-            #[cfg(feature = "control")]
             Stage::Chroot => Some(c"r"),
             _ => None,
         };

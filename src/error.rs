@@ -66,22 +66,16 @@ pub enum Stage {
     /// The daemon's start-up as a whole.
     Start,
     /// Resolving `-u USER[:GROUP]`.
-    #[cfg(feature = "control")]
     User,
     /// Opening the `-r` directory, or chroot(2) into it.
-    #[cfg(feature = "control")]
     Chroot,
     /// The privilege drop.
-    #[cfg(feature = "control")]
     Become,
     /// Checking a pidfile for `--stop` or `--status`.
-    #[cfg(feature = "control")]
     Control,
     /// Setting up `--ready-fd` or `--notify` in the launcher.
-    #[cfg(feature = "supervise")]
     Ready,
     /// Setting up the `--respawn` supervisor.
-    #[cfg(feature = "supervise")]
     Supervise,
 }
 
@@ -113,14 +107,8 @@ const STAGES: [Stage; 17] = [
     Stage::Log,
     Stage::Start,
 ];
-/// The stages of the `control` feature, which follow.
-#[cfg(all(feature = "control", not(feature = "supervise")))]
-const CONTROL_STAGES: [Stage; 4] = [Stage::User, Stage::Chroot, Stage::Become, Stage::Control];
-/// ... and those of the `supervise` feature after them.
-#[cfg(feature = "supervise")]
+/// ... and those after them.
 const CONTROL_STAGES: [Stage; 6] = [Stage::User, Stage::Chroot, Stage::Become, Stage::Control, Stage::Ready, Stage::Supervise];
-#[cfg(not(feature = "control"))]
-const CONTROL_STAGES: [Stage; 0] = [];
 
 /// Reasons of dfork's own, for failures no errno describes.
 #[repr(i32)]
@@ -282,16 +270,7 @@ mod tests {
     /// to its text, and the sections are where the code looks for them.
     #[test]
     fn packed_messages_unpack_to_the_source() {
-        let mut features = vec![];
-        if cfg!(feature = "heartbeat") {
-            features.push("heartbeat");
-        }
-        if cfg!(feature = "control") {
-            features.push("control");
-        }
-        if cfg!(feature = "supervise") {
-            features.push("supervise");
-        }
+        let features = ["heartbeat", "control", "supervise"];
         let sections = pack::sections(include_str!("messages.txt"), &features);
         let all: Vec<&String> = sections.iter().flat_map(|(_, e)| e).collect();
         for (id, want) in all.iter().enumerate() {

@@ -164,7 +164,6 @@ pub fn run(cfg: &Config<'_>, d: &Daemon<'_>) -> u8 {
 /// an absolute path names a file inside DIR: it is opened relative to DIR
 /// here, before the chroot, and reopened the same way after it.
 fn anchor<'a>(cfg: &Config<'a>, path: &mut &'a CStr) -> Result<Option<OwnedFd>, Errno> {
-    #[cfg(feature = "control")]
     if let (Some(root), Some(b'/')) = (cfg.chroot, path.to_bytes().first()) {
         let skip = path.to_bytes().iter().take_while(|&&c| c == b'/').count();
         *path = sys::cstr_tail(path, skip);

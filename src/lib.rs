@@ -27,14 +27,11 @@
 
 pub mod args;
 pub mod cli;
-#[cfg(feature = "control")]
 pub mod control;
 pub mod daemon;
 pub mod error;
 pub mod fds;
-#[cfg(feature = "heartbeat")]
 pub mod heartbeat;
-#[cfg(feature = "control")]
 pub mod ident;
 pub mod out;
 /// The message packer of build.rs, here only for the test that unpacks.
@@ -42,14 +39,10 @@ pub mod out;
 #[path = "pack.rs"]
 mod pack;
 pub mod pidfile;
-#[cfg(feature = "supervise")]
 pub mod ready;
-#[cfg(feature = "supervise")]
 pub mod supervise;
 pub mod sys;
-#[cfg(feature = "heartbeat")]
 pub mod timefmt;
-#[cfg(feature = "heartbeat")]
 pub mod tz;
 
 pub use daemon::{Daemon, Prepared, Running};

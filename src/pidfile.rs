@@ -83,7 +83,6 @@ impl<'a> Pidfile<'a> {
                 Ok(()) => {}
                 // A shared lock is `--status` or `--stop` looking for a
                 // moment, not a daemon: wait it out.
-                #[cfg(feature = "control")]
                 Err(Errno::WOULDBLOCK) if probe_shared(&fd).is_ok() => {
                     crate::sys::sleep_ms(1);
                     continue;
@@ -176,7 +175,6 @@ impl<'a> Pidfile<'a> {
 /// holds locked: its `MAINPID=` named another process. Nothing is written
 /// unless the lock is held, so a file a dead daemon left is never touched;
 /// never through a symlink, never waiting on a FIFO.
-#[cfg(feature = "supervise")]
 #[inline(never)] // measured: the binary is smaller with it out of line
 pub fn rewrite(path: &CStr, pid: u32) {
     let flags = OFlags::RDWR | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
@@ -193,7 +191,6 @@ pub fn rewrite(path: &CStr, pid: u32) {
 /// those know whether a daemon holds the file (WOULDBLOCK).
 ///
 /// [`flock(2)`]: https://man7.org/linux/man-pages/man2/flock.2.html
-#[cfg(feature = "control")]
 #[inline(always)] // two call sites; out of line it costs a 64-byte step of the file
 pub fn probe_shared(fd: &OwnedFd) -> Result<(), Errno> {
     fs::flock(fd, FlockOperation::NonBlockingLockShared)?;

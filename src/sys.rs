@@ -20,7 +20,6 @@ extern "C" {
     /// musl's bare fork (POSIX 2024 `_Fork`): no atfork handlers, so none of
     /// the locking machinery behind them is linked in; musl's own thread state
     /// is still updated for the child.
-    #[cfg(not(feature = "bare-fork"))]
     fn _Fork() -> libc::pid_t;
 }
 
@@ -45,8 +44,8 @@ pub enum Forked {
 /// calls a fork). That state is the thread id libc caches, which its
 /// `raise`, `abort` and `pthread_*` functions read: in a child made here
 /// it is still the parent's. So this is for children that call none of
-/// them: one that execs at once, and the daemon when the `bare-fork`
-/// feature says the daemon's code is dfork's own (see [`fork_daemon`]).
+/// them: one that execs at once, and a daemon whose code is known to call
+/// none (see [`fork_daemon`]).
 ///
 /// [`fork(2)`]: https://man7.org/linux/man-pages/man2/fork.2.html
 /// [`clone(2)`]: https://man7.org/linux/man-pages/man2/clone.2.html
@@ -54,18 +53,14 @@ pub fn fork() -> Result<Forked, Errno> {
     clone(libc::SIGCHLD)
 }
 
-/// Fork the daemon: the bare [`fork`] with the `bare-fork` feature (the
-/// dfork binary's daemon calls nothing that reads libc's cached thread id),
-/// else libc's fork (musl's `_Fork`: no atfork handlers), which keeps that
-/// id right for a library user's daemon that calls `abort` or `raise`.
-#[cfg(feature = "bare-fork")]
-pub fn fork_daemon() -> Result<Forked, Errno> {
-    fork()
-}
-
-/// See the `bare-fork` version.
-#[cfg(not(feature = "bare-fork"))]
-pub fn fork_daemon() -> Result<Forked, Errno> {
+/// Fork the daemon: libc's fork (musl's `_Fork`: no atfork handlers), which
+/// keeps libc's cached thread id right for a daemon that calls `abort`,
+/// `raise` or `pthread_*`; or, when `bare`, the bare [`fork`] (the dfork
+/// binary's daemon calls nothing that reads that id: two system calls fewer).
+pub fn fork_daemon(bare: bool) -> Result<Forked, Errno> {
+    if bare {
+        return fork();
+    }
     // SAFETY: dfork is single-threaded until the daemon body runs, so the
     // child is a whole copy with no lock held by another thread; _Fork
     // updates musl's cached thread id for the child, as fork does.
@@ -388,7 +383,6 @@ fn check(r: libc::c_long) -> Result<(), Errno> {
 /// number in its first four bytes.
 ///
 /// [`signalfd(2)`]: https://man7.org/linux/man-pages/man2/signalfd.2.html
-#[cfg(feature = "supervise")]
 pub fn signalfd(sigs: &[c_int]) -> Result<rustix::fd::OwnedFd, Errno> {
     let set = sigset(sigs);
     // SAFETY: the set is valid memory of `setsize()` bytes, only read; the
@@ -615,7 +609,6 @@ pub fn cstr_tail(s: &CStr, from: usize) -> &CStr {
 /// returns: no buffer, and no memory kept after.
 ///
 /// [`mmap(2)`]: https://man7.org/linux/man-pages/man2/mmap.2.html
-#[cfg(any(feature = "heartbeat", feature = "control"))]
 #[inline(always)] // measured: the binary is smaller with it inlined
 pub fn with_mapped<R>(fd: rustix::fd::BorrowedFd<'_>, max: u64, f: &mut dyn FnMut(&[u8]) -> R) -> Option<R> {
     use rustix::mm::{mmap, munmap, MapFlags, ProtFlags};
@@ -645,7 +638,6 @@ pub fn with_mapped<R>(fd: rustix::fd::BorrowedFd<'_>, max: u64, f: &mut dyn FnMu
 /// nothing.
 ///
 /// [`madvise(2)`]: https://man7.org/linux/man-pages/man2/madvise.2.html
-#[cfg(feature = "supervise")]
 #[inline(never)]
 pub fn trim_stack() {
     const PAGE: usize = 4096;
@@ -738,7 +730,6 @@ pub fn span_ms(a: &rustix::time::Timespec, b: &rustix::time::Timespec) -> u64 {
 ///
 /// [`kill(2)`]: https://man7.org/linux/man-pages/man2/kill.2.html
 /// [`pidfd_send_signal(2)`]: https://man7.org/linux/man-pages/man2/pidfd_send_signal.2.html
-#[cfg(feature = "control")]
 pub fn signal(sig: c_int) -> rustix::process::Signal {
     let sig = sig.clamp(1, 64);
     // SAFETY: a number from 1 to 64 is a signal the kernel knows; sending one

@@ -1,6 +1,5 @@
 //! Readiness (`--ready-fd`, `--notify`, `--wait`) and supervision
-//! (`--respawn`): the real binary, built with the `supervise` feature.
-#![cfg(feature = "supervise")]
+//! (`--respawn`): the real binary.
 mod common;
 use common::*;
 use std::path::Path;
