@@ -39,5 +39,23 @@ fn main() {
             writeln!(f, "tick {i} from pid {}", std::process::id()).unwrap();
             std::thread::sleep(std::time::Duration::from_secs(1));
         }
+        // libc's raise signals the thread id libc cached: the library forks
+        // the daemon so that it is this process's own (see Daemon::bare_fork).
+        writeln!(f, "raise: {}", if raise_reaches_us() { "delivered" } else { "lost" }).unwrap();
     });
+}
+
+static RAISED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn on_usr1(_: libc::c_int) {
+    RAISED.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Whether libc's `raise(SIGUSR1)` runs this process's handler.
+fn raise_reaches_us() -> bool {
+    // SAFETY: the handler only stores to an atomic; raise is always safe to call.
+    unsafe {
+        libc::signal(libc::SIGUSR1, on_usr1 as extern "C" fn(libc::c_int) as libc::sighandler_t);
+        libc::raise(libc::SIGUSR1) == 0 && RAISED.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
