@@ -13,10 +13,9 @@
 //! [`pidfd_send_signal(2)`]: https://man7.org/linux/man-pages/man2/pidfd_send_signal.2.html
 //! [`poll(2)`]: https://man7.org/linux/man-pages/man2/poll.2.html
 
-use crate::args::{Config, Schedule};
-use crate::error::{Error, ExitCode, Stage, Text};
-use crate::out::{self, msg, Line};
-use crate::pidfile::{probe_shared, read_pid, same_file};
+use crate::daemon::pidfile::{probe_shared, read_pid, same_file};
+use crate::report::out::{err_line, fail};
+use crate::report::{msg, Error, Line, Lsb, Msg, Stage, StopCode, Text};
 use crate::sys;
 use core::ffi::CStr;
 use rustix::event::{poll, PollFd, PollFlags};
@@ -25,18 +24,53 @@ use rustix::fs::{self, AtFlags, FileType, FlockOperation, Mode, OFlags};
 use rustix::io::Errno;
 use rustix::process::{Pid, PidfdFlags};
 
-/// `--status` exit codes, as the LSB init-script spec defines them.
-#[repr(u8)]
+/// `--stop`'s and `--status`'s options (`-p FILE` is the daemon's).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Lsb {
-    /// The daemon runs (the lock is held).
-    Running = 0,
-    /// Not running, but the pidfile exists.
-    Dead = 1,
-    /// Not running.
-    Stopped = 3,
-    /// Unknown: the pidfile cannot be read or is refused.
-    Unknown = 4,
+pub struct Options {
+    /// `--stop`'s schedule (`-s`, `-t`, `--retry`).
+    pub schedule: Schedule,
+    /// `--force`: act on a pidfile that the safety checks refuse.
+    pub force: bool,
+}
+
+impl Options {
+    /// TERM, 10 s, KILL, 5 s; the safety checks on.
+    pub const DEFAULT: Options = Options { schedule: Schedule::simple(libc::SIGTERM, 10_000, 5_000), force: false };
+}
+
+/// `--stop`'s schedule, as start-stop-daemon's `--retry` spells it: signals
+/// to send and times to wait, in order, optionally repeating from a point
+/// (`forever`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Schedule {
+    /// The steps; `len` of them are used.
+    pub steps: [Step; SCHEDULE_MAX],
+    /// How many steps there are.
+    pub len: u8,
+    /// Where the schedule goes on after its last step (the step after
+    /// `forever`), or `len` when it ends there.
+    pub repeat: u8,
+}
+
+/// One step of a [`Schedule`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Step {
+    /// Send this signal.
+    Signal(i32),
+    /// Wait this many milliseconds for the daemon to exit.
+    Wait(u64),
+}
+
+/// The most steps a schedule can have.
+pub const SCHEDULE_MAX: usize = 8;
+
+impl Schedule {
+    /// `SIG/wait/KILL/wait`: the default (`TERM/10/KILL/5`) and the form
+    /// `--retry N` stands for.
+    pub const fn simple(sig: i32, first_ms: u64, kill_ms: u64) -> Schedule {
+        let w = Step::Wait(0);
+        Schedule { steps: [Step::Signal(sig), Step::Wait(first_ms), Step::Signal(libc::SIGKILL), Step::Wait(kill_ms), w, w, w, w], len: 4, repeat: 4 }
+    }
 }
 
 /// A pidfile, opened and checked.
@@ -54,7 +88,7 @@ struct Seen<'p> {
 /// The directory part of `path` ([`fds::parent`]), opened with `O_PATH`, and
 /// the file's name in it.
 fn open_dir<'p>(path: &'p CStr, buf: &mut [u8; 4096]) -> Result<(OwnedFd, &'p CStr), Errno> {
-    let (dir, name_at) = crate::fds::parent(path, buf)?;
+    let (dir, name_at) = sys::path::parent(path, buf)?;
     let fd = fs::open(dir, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
     Ok((fd, sys::cstr_tail(path, name_at)))
 }
@@ -127,77 +161,70 @@ impl Seen<'_> {
 
 /// `dfork --status -p FILE` (`stop` false) and `dfork --stop -p FILE`: one
 /// reading of the pidfile, told as `--status` tells it (LSB codes; what is
-/// known on stdout) or acted on as `--stop` acts (0 stopped, 1 not running,
-/// a stale pidfile removed; 125 refused or failed; errors on stderr).
-#[inline(never)] // its 4 KiB path buffer stays out of main's frame, which every daemon keeps
-pub fn run(cfg: &Config<'_>, stop: bool) -> u8 {
-    let path = cfg.pidfile.unwrap_or(c"");
+/// known on stdout) or acted on as `--stop` acts ([`StopCode`]: a stale
+/// pidfile is removed; errors on stderr).
+#[inline(never)] // its 4 KiB path buffer stays out of the frame every daemon keeps
+pub fn run(path: &CStr, opts: &Options, stop: bool) -> u8 {
     // The code for --stop, or for --status.
-    let code = |s: ExitCode, l: Lsb| if stop { s as u8 } else { l as u8 };
-    let mut say = if stop { out::err_line(b"") } else { Line::stdout() };
+    let code = |s: StopCode, l: Lsb| if stop { s as u8 } else { l as u8 };
+    let mut say = if stop { Line::stderr() } else { Line::stdout() };
+    if stop {
+        say.msg(msg::PREFIX);
+    }
     let mut not_running = |what, removed: bool| {
-        say.msg(what).cstr(path).msg(if removed { SAID_REMOVED } else { SAID_CLOSE }).end();
+        say.msg(what).cstr(path).msg(if removed { msg::REMOVED } else { msg::CLOSE_PAREN }).end();
     };
-    let seen = match inspect(path, cfg.force) {
+    let seen = match inspect(path, opts.force) {
         Err(e) => {
             e.print(Some(path));
-            return code(ExitCode::Failed, Lsb::Unknown);
+            return code(StopCode::Failed, Lsb::Unknown);
         }
         Ok(None) => {
-            not_running(SAID_NO_PIDFILE, false);
-            return code(ExitCode::Running, Lsb::Stopped);
+            not_running(msg::NO_PIDFILE, false);
+            return code(StopCode::NotRunning, Lsb::Stopped);
         }
         Ok(Some(s)) => s,
     };
     let Some(pid) = seen.pid else {
         Error::text(Stage::Control, Text::BadPidfile).print(Some(path));
-        return code(ExitCode::Failed, Lsb::Unknown);
+        return code(StopCode::Failed, Lsb::Unknown);
     };
     if !seen.locked && !alive(pid) {
-        not_running(SAID_STALE, stop && seen.remove());
-        return code(ExitCode::Running, Lsb::Dead);
+        not_running(msg::STALE_PIDFILE, stop && seen.remove());
+        return code(StopCode::NotRunning, Lsb::Dead);
     }
-    if !seen.locked && !(stop && cfg.force) {
-        about_pid(b"pidfile ", path, pid, SAID_NOT_LOCKED, if stop { SAID_NOT_SIGNALLING } else { SAID_NOTHING });
-        return code(ExitCode::Failed, Lsb::Unknown);
+    if !seen.locked && !(stop && opts.force) {
+        about_pid(msg::PIDFILE_OF, path, pid, msg::NOT_LOCKED, stop.then_some(msg::NOT_SIGNALLING));
+        return code(StopCode::Failed, Lsb::Unknown);
     }
     if !stop {
         let mut l = Line::stdout();
-        l.msg(SAID_RUNNING_AS).num(pid as u64).end();
+        l.msg(msg::RUNNING_AS).num(pid as u64).end();
         return Lsb::Running as u8;
     }
-    match terminate(&seen, pid, &cfg.schedule, cfg.force) {
+    match terminate(&seen, pid, &opts.schedule, opts.force) {
         Ok(true) => {
             seen.remove();
-            ExitCode::Ok as u8
+            StopCode::Stopped as u8
         }
         Ok(false) => {
-            about_pid(b"stop ", path, pid, SAID_STILL_RUNNING, SAID_NOTHING);
-            ExitCode::Failed as u8
+            about_pid(msg::STOP, path, pid, msg::STILL_RUNNING, None);
+            StopCode::Failed as u8
         }
         Err(e) => {
-            out::fail(b"signal", Some(path), e);
-            ExitCode::Failed as u8
+            fail(msg::SIGNAL, Some(path), e);
+            StopCode::Failed as u8
         }
     }
 }
 
-/// What `--stop` and `--status` say: entries of `@said` in `src/messages.txt`.
-const SAID_NO_PIDFILE: usize = msg::SAID;
-const SAID_STALE: usize = msg::SAID + 1;
-const SAID_CLOSE: usize = msg::SAID + 2;
-const SAID_REMOVED: usize = msg::SAID + 3;
-const SAID_NOT_LOCKED: usize = msg::SAID + 4;
-const SAID_NOT_SIGNALLING: usize = msg::SAID + 5;
-const SAID_STILL_RUNNING: usize = msg::SAID + 6;
-const SAID_RUNNING_AS: usize = msg::SAID + 7;
-const SAID_NOTHING: usize = msg::SAID + 8;
-
-/// `dfork: <verb>FILE: pid N <what><tail>` on stderr.
-#[inline(always)] // measured: the binary is smaller with it inlined
-fn about_pid(verb: &[u8], path: &CStr, pid: u32, what: usize, tail: usize) {
-    let mut l = out::err_line(verb);
-    l.cstr(path).bytes(b": pid ").num(pid as u64).msg(what).msg(tail);
+/// `dfork: <verb>FILE: pid N<what><tail>` on stderr.
+fn about_pid(verb: Msg, path: &CStr, pid: u32, what: Msg, tail: Option<Msg>) {
+    let mut l = err_line(verb);
+    l.cstr(path).bytes(b":").msg(msg::PID).num(pid as u64).msg(what);
+    if let Some(t) = tail {
+        l.msg(t);
+    }
     l.end();
 }
 
@@ -217,12 +244,11 @@ fn terminate(seen: &Seen<'_>, pid: u32, s: &Schedule, force: bool) -> Result<boo
     let gone = || if force { !alive(pid) } else { !locked(&seen.fd) };
     let mut i = 0;
     while i < s.len as usize {
-        let step = s.steps[i];
         if gone() {
             return Ok(true);
         }
-        if step < 0 {
-            let sig = sys::signal(-step);
+        if let Step::Signal(sig) = s.steps[i] {
+            let sig = sys::signal(sig);
             let sent = match &pidfd {
                 Some(fd) => rustix::process::pidfd_send_signal(fd, sig),
                 None => rustix::process::kill_process(p, sig),
@@ -231,8 +257,10 @@ fn terminate(seen: &Seen<'_>, pid: u32, s: &Schedule, force: bool) -> Result<boo
                 Err(Errno::SRCH) => return Ok(true),
                 r => r?,
             }
-        } else if wait(pidfd.as_ref(), step as u64, gone)? {
-            return Ok(true);
+        } else if let Step::Wait(ms) = s.steps[i] {
+            if wait(pidfd.as_ref(), ms, gone)? {
+                return Ok(true);
+            }
         }
         i += 1;
         if i == s.len as usize {

@@ -4,19 +4,18 @@
 //! Ticks sit on an absolute grid, `t0 + k × every` on CLOCK_MONOTONIC
 //! ([`clock_nanosleep(2)`] with TIMER_ABSTIME), so nothing drifts and a jump of
 //! the wall clock neither stops nor floods the log; each line shows the wall
-//! clock at its tick. A tick costs five system calls: the sleep, a `stat` of
-//! the log's path (rotation), one `write(2)` of the whole line to an
-//! O_APPEND descriptor, so lines of several writers never interleave, and
-//! the two clock readings ([`sys::now`]: real calls, not the vDSO).
+//! clock at its tick. A tick costs three system calls: the sleep, a `stat` of
+//! the log's path (rotation), and one `write(2)` of the whole line to an
+//! O_APPEND descriptor, so lines of several writers never interleave (the
+//! clocks are read from the vDSO, [`sys::now`]).
 //!
 //! [`clock_nanosleep(2)`]: https://man7.org/linux/man-pages/man2/clock_nanosleep.2.html
 
-use crate::args::{Config, Format};
 use crate::daemon::{open_append, Daemon};
-use crate::error::{Error, ExitCode, Stage, Text};
-use crate::{fds, sys};
-use crate::timefmt::{self, Buf};
-use crate::tz::{Local, Zone};
+use crate::report::{Error, ExitCode, Stage, Text};
+use crate::sys;
+use crate::text::Buf;
+use crate::time::{stamp, Format, Local, Zone};
 use core::ffi::{c_int, CStr};
 use core::sync::atomic::{AtomicBool, Ordering};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -25,6 +24,25 @@ use rustix::io::Errno;
 use rustix::thread::{clock_nanosleep_absolute, ClockId};
 use rustix::time::Timespec;
 use sys::Clock;
+
+/// The heartbeat's options: `--heartbeat [FILE]`, `--every`, `--format`.
+#[derive(Clone, Copy, Debug)]
+pub struct Options<'a> {
+    /// The log file.
+    pub log: &'a CStr,
+    /// The period, in milliseconds (1 to [`MAX_EVERY_MS`]).
+    pub every_ms: u64,
+    /// The timestamp format.
+    pub format: Format,
+}
+
+/// The longest heartbeat period: one day.
+pub const MAX_EVERY_MS: u64 = 86_400_000;
+
+impl Options<'_> {
+    /// The reference demo's: `time.ctime()` into `/tmp/daemon-log` every 10 s.
+    pub const DEFAULT: Options<'static> = Options { log: c"/tmp/daemon-log", every_ms: 10_000, format: Format::Ctime };
+}
 
 static HUP: AtomicBool = AtomicBool::new(false);
 static STOP: AtomicBool = AtomicBool::new(false);
@@ -54,7 +72,7 @@ struct Log<'a> {
 
 impl<'a> Log<'a> {
     fn base(&self) -> BorrowedFd<'_> {
-        fds::base(&self.dir)
+        sys::path::base(&self.dir)
     }
 
     /// Open the log for appending, never through a symlink, and only if it is a
@@ -119,16 +137,16 @@ fn write_some(fd: BorrowedFd<'_>, b: &[u8]) -> usize {
 
 /// `dfork [OPTIONS] --heartbeat [FILE]`: open the log in the launcher (errors
 /// reach the terminal, exit 125), daemonize, then tick until SIGTERM.
-#[inline(never)] // its frame is not the exec path's (or the supervisor's) to carry
-pub fn run(cfg: &Config<'_>, d: &Daemon<'_>) -> u8 {
+#[inline(never)] // its frame is not one the exec path (or the supervisor) keeps on its stack
+pub fn run(opts: &Options<'_>, d: &Daemon<'_>) -> u8 {
     // The log is created 0644 exactly; the daemon sets its own umask.
     rustix::process::umask(rustix::fs::Mode::empty());
     let prep = match d.prepare() {
         Ok(p) => p,
         Err(e) => return d.report(e),
     };
-    let mut log = Log { path: cfg.log, dir: None, fd: None, id: (0, 0), pending: Buf::new() };
-    let opened = anchor(cfg, &mut log.path).map_err(|e| Error::os(Stage::Log, e)).and_then(|dir| {
+    let mut log = Log { path: opts.log, dir: None, fd: None, id: (0, 0), pending: Buf::new() };
+    let opened = anchor(d.chroot, &mut log.path).map_err(|e| Error::os(Stage::Log, e)).and_then(|dir| {
         log.dir = dir;
         log.open()
     });
@@ -137,7 +155,7 @@ pub fn run(cfg: &Config<'_>, d: &Daemon<'_>) -> u8 {
         (r, _) => {
             let e = r.err().unwrap_or(Error::os(Stage::Log, Errno::BADF));
             prep.abandon();
-            e.print(Some(cfg.log));
+            e.print(Some(opts.log));
             return e.exit_code() as u8;
         }
     };
@@ -155,23 +173,22 @@ pub fn run(cfg: &Config<'_>, d: &Daemon<'_>) -> u8 {
     // A file size limit (ulimit -f) must fail a write with EFBIG, not kill us.
     sys::set_ignore(libc::SIGXFSZ);
     running.ready();
-    tick_loop(&mut log, &zone, cfg.every_ms, cfg.format);
+    tick_loop(&mut log, &zone, opts.every_ms, opts.format);
     running.abandon();
     ExitCode::Ok as u8
 }
 
-/// Where the log's path is resolved (see [`fds::anchor`]). With `-r DIR`,
-/// an absolute path names a file inside DIR: it is opened relative to DIR
-/// here, before the chroot, and reopened the same way after it.
-fn anchor<'a>(cfg: &Config<'a>, path: &mut &'a CStr) -> Result<Option<OwnedFd>, Errno> {
-    if let (Some(root), Some(b'/')) = (cfg.chroot, path.to_bytes().first()) {
+/// Where the log's path is resolved (see [`sys::path::anchor`]). With `-r
+/// DIR`, an absolute path names a file inside DIR: it is opened relative to
+/// DIR here, before the chroot, and reopened the same way after it.
+fn anchor<'a>(chroot: Option<&CStr>, path: &mut &'a CStr) -> Result<Option<OwnedFd>, Errno> {
+    if let (Some(root), Some(b'/')) = (chroot, path.to_bytes().first()) {
         let skip = path.to_bytes().iter().take_while(|&&c| c == b'/').count();
         *path = sys::cstr_tail(path, skip);
         let flags = rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC;
         return rustix::fs::open(root, flags, rustix::fs::Mode::empty()).map(Some);
     }
-    let _ = cfg;
-    fds::anchor(path)
+    sys::path::anchor(path)
 }
 
 /// Write a line at once, then one at each `t0 + k × every` (k = 1, 2, ...)
@@ -219,13 +236,4 @@ fn add_ms(t: &Timespec, ms: u64) -> Timespec {
     let ns = t.tv_nsec as u64 + (ms % 1000) * 1_000_000;
     let secs = (ms / 1000 + ns / 1_000_000_000) as i64;
     Timespec { tv_sec: t.tv_sec.saturating_add(secs), tv_nsec: (ns % 1_000_000_000) as _ }
-}
-
-/// The timestamp of one line (the supervisor's log lines use it too).
-pub(crate) fn stamp(out: &mut Buf, local: &mut Local<'_>, secs: i64, format: Format) {
-    match (format, local.at(secs)) {
-        (Format::Ctime, Some(tm)) => timefmt::ctime(&tm, out),
-        (Format::Iso8601, Some(tm)) => timefmt::iso8601(&tm, out),
-        _ => out.int(secs),
-    }
 }

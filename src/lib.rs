@@ -21,30 +21,25 @@
 //! daemon.abandon(); // remove the pidfile before a clean exit
 //! ```
 //!
+//! The layers, each importing only those below it: [`cli`] (the program's
+//! command line) on top; the modes [`heartbeat`], [`control`] (`--stop`,
+//! `--status`) and [`supervise`] (`--respawn`); the recipe, [`daemon`];
+//! [`report`] (exit codes, errors, words) and [`time`]; at the bottom
+//! [`sys`] (every libc and raw system call) and [`text`].
+//!
 //! [`daemon(7)`]: https://man7.org/linux/man-pages/man7/daemon.7.html
 #![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
 
-pub mod args;
 pub mod cli;
 pub mod control;
 pub mod daemon;
-pub mod error;
-pub mod fds;
 pub mod heartbeat;
-pub mod ident;
-pub mod out;
-/// The message packer of build.rs, here only for the test that unpacks.
-#[cfg(test)]
-#[path = "pack.rs"]
-mod pack;
-pub mod pidfile;
-pub mod ready;
+pub mod report;
 pub mod supervise;
 pub mod sys;
-pub mod timefmt;
-pub mod tz;
+pub mod text;
+pub mod time;
 
-pub use daemon::{Daemon, Prepared, Running};
-pub use error::{Error, ExitCode, Stage, Text};
-pub use pidfile::Pidfile;
+pub use daemon::{Daemon, Pidfile, Prepared, Running};
+pub use report::{Error, ExitCode, Stage, Text};

@@ -18,20 +18,49 @@
 //! [`signalfd(2)`]: https://man7.org/linux/man-pages/man2/signalfd.2.html
 //! [`PR_SET_PDEATHSIG`]: https://man7.org/linux/man-pages/man2/PR_SET_PDEATHSIG.2const.html
 
-use crate::args::{Config, Format, RESPAWN_MAX_COUNT};
-use crate::daemon::Running;
-use crate::error::{Error, ExitCode, Stage};
-use crate::out::{self, Line};
-use crate::ready::{ended, now_ms, read_signal, reap_until, watch, SAID_GIVING_UP, SAID_MS, SAID_RESTART};
+use crate::daemon::ready::{ended, now_ms, read_signal, reap_until, watch};
+use crate::daemon::{Pidfile, Running};
+use crate::report::out::write_all;
+use crate::report::{msg, Error, ExitCode, Line, Stage};
 use crate::sys::{self, Clock, Forked};
-use crate::heartbeat::stamp;
-use crate::timefmt::Buf;
-use crate::tz::{Local, Zone};
+use crate::text::Buf;
+use crate::time::{stamp, Format, Local, Zone};
+use core::ffi::CStr;
 use rustix::io::Errno;
 use rustix::process::Pid;
 
+/// `--respawn`'s options.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Options<'a> {
+    /// `--respawn-delay`: the first restart delay, in milliseconds.
+    pub delay_ms: u64,
+    /// `--respawn-max COUNT/SECONDS`: when to give up.
+    pub max: Option<Limit<'a>>,
+}
+
+impl Options<'_> {
+    /// Restart after 1 s, doubling; never give up.
+    pub const DEFAULT: Options<'static> = Options { delay_ms: 1000, max: None };
+}
+
+/// `--respawn-max COUNT/SECONDS`: give up after `count` exits within
+/// `window_ms`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Limit<'a> {
+    /// COUNT, 1 to [`MAX_COUNT`].
+    pub count: u32,
+    /// SECONDS, in milliseconds.
+    pub window_ms: u64,
+    /// The option's value as given, for the log line.
+    pub spelled: &'a CStr,
+}
+
+/// The largest COUNT of `--respawn-max`: the supervisor keeps that many exit
+/// times.
+pub const MAX_COUNT: u32 = 64;
+
 /// The longest restart delay, and the run after which the delay starts over.
-const DELAY_MAX_MS: u64 = 60_000;
+pub const DELAY_MAX_MS: u64 = 60_000;
 
 /// The signals the supervisor reads from its signalfd.
 const SIGNALS: [i32; 6] = [libc::SIGCHLD, libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGUSR1, libc::SIGUSR2];
@@ -41,10 +70,10 @@ const SIGNALS: [i32; 6] = [libc::SIGCHLD, libc::SIGTERM, libc::SIGINT, libc::SIG
 /// fork: it builds COMMAND's environment there and execs it, returning only
 /// the error. The launcher learns of the first exec: it returns 0 once
 /// COMMAND runs, or 126/127 when it cannot.
-pub fn run(mut running: Running<'_>, cfg: &Config<'_>, zone: &Zone, exec: &mut dyn FnMut() -> Errno) -> ! {
+pub fn run(mut running: Running<'_>, opts: &Options<'_>, zone: &Zone, exec: &mut dyn FnMut() -> Errno) -> ! {
     let name = running.command();
     // The pidfile's lock is the supervisor's, not its children's.
-    let cloexec = |p: &crate::pidfile::Pidfile<'_>| rustix::io::fcntl_setfd(p.fd(), rustix::io::FdFlags::CLOEXEC);
+    let cloexec = |p: &Pidfile<'_>| rustix::io::fcntl_setfd(p.fd(), rustix::io::FdFlags::CLOEXEC);
     let sig = match running.pidfile().map_or(Ok(()), cloexec).and_then(|()| sys::set_mask(libc::SIG_BLOCK, &SIGNALS)).and_then(|()| sys::signalfd(&SIGNALS)) {
         Ok(fd) => fd,
         Err(e) => running.fail(Error::os(Stage::Supervise, e)),
@@ -53,8 +82,8 @@ pub fn run(mut running: Running<'_>, cfg: &Config<'_>, zone: &Zone, exec: &mut d
     sys::trim_stack();
     let mut local = Local::new(zone);
     let (mut child, mut stopping, mut first) = (0i32, false, true);
-    let (mut delay, mut wake, mut started) = (cfg.respawn_delay_ms, 0u64, 0u64);
-    let mut exits = [0u64; RESPAWN_MAX_COUNT as usize];
+    let (mut delay, mut wake, mut started) = (opts.delay_ms, 0u64, 0u64);
+    let mut exits = [0u64; MAX_COUNT as usize];
     let (mut n_exits, mut code) = (0usize, ExitCode::Ok as u8);
     loop {
         let now = now_ms();
@@ -101,24 +130,24 @@ pub fn run(mut running: Running<'_>, cfg: &Config<'_>, zone: &Zone, exec: &mut d
         }
         let now = now_ms();
         if now - started >= DELAY_MAX_MS {
-            delay = cfg.respawn_delay_ms;
+            delay = opts.delay_ms;
         }
         exits[n_exits % exits.len()] = now;
         n_exits += 1;
         let mut time = Buf::new();
         stamp(&mut time, &mut local, sys::now(Clock::Wall).tv_sec, Format::Iso8601);
         let mut l = Line::stderr();
-        l.bytes(time.as_bytes()).bytes(b" dfork: ").cstr(name);
+        l.bytes(time.as_bytes()).bytes(b" ").msg(msg::PREFIX).cstr(name);
         ended(&mut l, st);
-        if let Some((n, window, spelled)) = cfg.respawn_max {
-            let recent = exits.iter().take(n_exits).filter(|&&t| now - t < window).count();
-            if recent >= n as usize {
-                l.msg(SAID_GIVING_UP).cstr(spelled).bytes(b")").end();
+        if let Some(max) = opts.max {
+            let recent = exits.iter().take(n_exits).filter(|&&t| now - t < max.window_ms).count();
+            if recent >= max.count as usize {
+                l.msg(msg::GIVING_UP).cstr(max.spelled).bytes(b")").end();
                 (stopping, code) = (true, 1);
                 continue;
             }
         }
-        l.msg(SAID_RESTART).num(delay).msg(SAID_MS).end();
+        l.msg(msg::RESTART_IN).num(delay).msg(msg::MS).end();
         wake = now + delay;
         delay = (delay * 2).min(DELAY_MAX_MS);
     }
@@ -145,7 +174,7 @@ fn spawn(exec: &mut dyn FnMut() -> Errno) -> (i32, Option<Errno>) {
             }
             let _ = sys::set_mask(libc::SIG_SETMASK, &[]);
             let e = exec();
-            out::write_all(rustix::fd::AsFd::as_fd(&wr), &e.raw_os_error().to_ne_bytes()).ok();
+            write_all(rustix::fd::AsFd::as_fd(&wr), &e.raw_os_error().to_ne_bytes()).ok();
             // 127 not found, 126 found but not executable: as a shell's, and the log's.
             sys::exit_now(Error::os(Stage::Exec, e).exit_code() as u8)
         }

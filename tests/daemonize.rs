@@ -293,6 +293,6 @@ fn help_and_version() {
         assert!(help.contains(code), "{code} in --help");
     }
     let out = dfork(["-V"]).output().unwrap();
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), format!("dfork {}\n", env!("CARGO_PKG_VERSION")));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), version_line());
 }
 

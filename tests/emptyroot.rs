@@ -14,7 +14,7 @@ fn runs_in_a_root_with_only_itself_and_dev_null() {
     // Exec mode runs the binary itself as the command; its output lands in -o.
     let out = t.run(&mut chrooted(&root, &["-p", "/d.pid", "-o", "/out.log", "--", "/dfork", "--version"]));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(wait_for(10, || std::fs::read_to_string(root.join("out.log")).unwrap_or_default() == format!("dfork {}\n", env!("CARGO_PKG_VERSION"))));
+    assert!(wait_for(10, || std::fs::read_to_string(root.join("out.log")).unwrap_or_default() == version_line()));
     // The daemon was exec'd with a pidfile; without /proc it still closed fds.
     let tag = sleep_tag();
     let out = t.run(&mut chrooted(&root, &["-q", "/dfork", "-f", "/dfork-no-such", &tag]));
@@ -86,5 +86,5 @@ fn runs_in_namespaces_with_only_itself_and_a_bind_mounted_dev_null() {
     );
     let out = std::process::Command::new("unshare").args(["-rmpf", "--propagation", "private", "sh", "-c", &script]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(wait_for(10, || std::fs::read_to_string(root.join("out.log")).unwrap_or_default() == format!("dfork {}\n", env!("CARGO_PKG_VERSION"))));
+    assert!(wait_for(10, || std::fs::read_to_string(root.join("out.log")).unwrap_or_default() == version_line()));
 }

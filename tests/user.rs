@@ -166,7 +166,7 @@ fn chroot_into_a_root_holding_only_the_binary() {
     let pidfile = t.path("c.pid");
     let out = t.run(dfork(["-u", "65534:65534", "-r"]).arg(&root_dir).arg("-o").arg(&out_file).arg("-p").arg(&pidfile).args(["/dfork", "--version"]));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert!(wait_for(10, || std::fs::read_to_string(&out_file).unwrap_or_default() == format!("dfork {}\n", env!("CARGO_PKG_VERSION"))));
+    assert!(wait_for(10, || std::fs::read_to_string(&out_file).unwrap_or_default() == version_line()));
     // The heartbeat: its log is a file inside the new root.
     let out = t.run(dfork(["-r"]).arg(&root_dir).arg("-p").arg(&pidfile).args(["--heartbeat", "/hb.log", "--every", "0.1", "--format", "epoch"]));
     assert_eq!(code(&out), 0, "{}", stderr(&out));

@@ -388,3 +388,8 @@ pub fn chrooted(root: &std::path::Path, args: &[&str]) -> std::process::Command 
     }
     c
 }
+
+/// What `dfork --version` prints: the version and the target it was built for.
+pub fn version_line() -> String {
+    format!("dfork {} {}\n", env!("CARGO_PKG_VERSION"), env!("DFORK_TARGET"))
+}

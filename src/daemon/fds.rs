@@ -2,9 +2,8 @@
 //! everything else the launcher inherited.
 
 use crate::sys;
-use core::ffi::CStr;
-use rustix::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd, RawFd};
-use rustix::fs::{self, Mode, OFlags, CWD};
+use rustix::fd::{AsRawFd, IntoRawFd, OwnedFd, RawFd};
+use rustix::fs::{self, Mode, OFlags};
 use rustix::io::Errno;
 
 /// How many descriptors the daemon can keep open besides 0-2: dfork's own
@@ -28,39 +27,6 @@ pub fn open_null() -> Result<OwnedFd, Errno> {
         rustix::io::fcntl_setfd(&fd, rustix::io::FdFlags::empty())?;
         let _stdio = fd.into_raw_fd(); // stays open as fd 0, 1 or 2 for good
     }
-}
-
-/// For a relative `path`, the current directory held open ([`open(2)`] with
-/// `O_PATH`), so the path still resolves the same after the daemon's `chdir`;
-/// None for an absolute path. Resolve against it with [`base`].
-///
-/// [`open(2)`]: https://man7.org/linux/man-pages/man2/open.2.html
-pub fn anchor(path: &CStr) -> Result<Option<OwnedFd>, Errno> {
-    match path.to_bytes().first() {
-        Some(b'/') => Ok(None),
-        _ => fs::open(c".", OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).map(Some),
-    }
-}
-
-/// The directory part of `path` (`.` for a bare name, `/` at the root) as a
-/// C string in `buf`, and where the file's name starts in `path`.
-pub fn parent<'b>(path: &CStr, buf: &'b mut [u8; 4096]) -> Result<(&'b CStr, usize), Errno> {
-    let b = path.to_bytes();
-    let (dir, name_at) = match b.iter().rposition(|&c| c == b'/') {
-        Some(0) => (&b"/"[..], 1),
-        Some(i) => (&b[..i], i + 1),
-        None => (&b"."[..], 0),
-    };
-    let d = buf.get_mut(..=dir.len()).ok_or(Errno::NAMETOOLONG)?;
-    d[..dir.len()].copy_from_slice(dir);
-    d[dir.len()] = 0;
-    Ok((sys::cstr_of(d), name_at))
-}
-
-/// The directory an [`anchor`] stands for: itself, or the current directory.
-#[inline(never)] // measured: the binary is smaller with it out of line
-pub fn base(anchor: &Option<OwnedFd>) -> BorrowedFd<'_> {
-    anchor.as_ref().map_or(CWD, |d| d.as_fd())
 }
 
 /// Close every descriptor above 2 except those in `keep`, with

@@ -18,15 +18,22 @@
 //!
 //! [`daemon(7)`]: https://man7.org/linux/man-pages/man7/daemon.7.html
 
-use crate::error::{Error, ExitCode, Stage, Text};
-use crate::fds;
-use crate::ident::Ident;
-use crate::out::{self, Line};
-use crate::args::Ready;
-use crate::ready::{Channel, Handoff};
-use crate::pidfile::{Pidfile, Refused};
+mod fds;
+mod launcher;
+pub mod pidfile;
+pub mod ready;
+pub mod user;
+
+pub use pidfile::Pidfile;
+pub use ready::Ready;
+pub use user::Ident;
+
+use crate::report::{Error, ExitCode, Stage, Text};
 use crate::sys::{self, CArgv, Forked};
 use core::ffi::CStr;
+use launcher::{launcher_wait, Status, Tag};
+use pidfile::Refused;
+use ready::{Channel, Handoff};
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use rustix::fs::{self, Mode, OFlags};
 use rustix::io::Errno;
@@ -103,7 +110,7 @@ impl<'a> Daemon<'a> {
         self
     }
 
-    /// Start means ready ([`crate::ready`]): the launcher of an exec'd
+    /// Start means ready ([`ready`]): the launcher of an exec'd
     /// command waits until it reports ready by `how` (a newline on a
     /// descriptor, or `READY=1` to `NOTIFY_SOCKET`), at most `wait_ms`.
     pub fn ready(mut self, how: Ready, wait_ms: u64) -> Self {
@@ -232,11 +239,6 @@ impl<'a> Daemon<'a> {
 
 const DEV_NULL: &CStr = c"/dev/null";
 
-/// The path each [`Stage`] works on, in its order, for [`Daemon::path_of`]
-/// (a table: the `match` it replaces compiled to a 152-byte jump table): 0
-/// none, 1 the pidfile, 2 `-c`, 3 `-o`, 4 `-e`, 5 /dev/null, 6 COMMAND, 7 `-r`.
-const STAGE_PATHS: [u8; 19] = [1, 1, 3, 4, 5, 0, 0, 0, 2, 0, 0, 1, 0, 0, 6, 0, 0, 0, 7];
-
 /// Whether a file can be created at `path` ([`faccessat(2)`] of its
 /// directory for writing and searching; dfork is not set-uid, so the real
 /// ids it checks are the effective ones): the
@@ -245,7 +247,7 @@ const STAGE_PATHS: [u8; 19] = [1, 1, 3, 4, 5, 0, 0, 0, 2, 0, 0, 1, 0, 0, 6, 0, 0
 /// [`faccessat(2)`]: https://man7.org/linux/man-pages/man2/faccessat.2.html
 fn may_create(path: &CStr) -> Result<(), Errno> {
     let mut buf = [0u8; 4096];
-    let (dir, _) = fds::parent(path, &mut buf)?;
+    let (dir, _) = sys::path::parent(path, &mut buf)?;
     fs::accessat(fs::CWD, dir, fs::Access::WRITE_OK | fs::Access::EXEC_OK, fs::AtFlags::empty())
 }
 
@@ -553,90 +555,8 @@ impl<'a> Running<'a> {
     }
 }
 
-/// The launcher's status pipe, as the daemon holds it: the write end, and
-/// the read end kept so that writing never meets a closed pipe.
-struct Status(OwnedFd, #[allow(dead_code)] OwnedFd);
-
-/// A record's kind: the daemon is started (with its pid), or failed.
-#[repr(u8)]
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Tag {
-    Ready = b'R',
-    Error = b'E',
-}
-
-impl Status {
-    /// One 8-byte record: atomic on a pipe (below PIPE_BUF), never interleaved.
-    fn send(&self, tag: Tag, stage: u8, val: i32) {
-        let v = val.to_le_bytes();
-        let rec = [tag as u8, stage, 0, 0, v[0], v[1], v[2], v[3]];
-        out::write_all(self.0.as_fd(), &rec).ok();
-    }
-
-    #[inline(never)] // measured: the binary is smaller with it out of line
-    fn error(&self, e: Error) {
-        self.send(Tag::Error, e.stage as u8, e.code());
-    }
-}
-
-/// The launcher's side: read the daemon's records until EOF, reap the middle
-/// process, report, and exit.
-fn launcher_wait(prep: &mut Prepared<'_>, rd: OwnedFd, middle: i32) -> ! {
-    let (mut pid, mut ready, mut err) = (0i32, false, None);
-    let mut rec = [0u8; 8];
-    while let Ok(true) = read_full(&rd, &mut rec) {
-        let val = i32::from_le_bytes([rec[4], rec[5], rec[6], rec[7]]);
-        match rec[0] {
-            b'R' => (ready, pid) = (true, val),
-            b'E' => err = Some(Error::from_raw(rec[1], val)),
-            _ => {}
-        }
-    }
-    sys::reap(middle);
-    let d = &prep.daemon;
-    let err = match err {
-        None if !ready => Some(Error::text(Stage::Start, Text::Died)),
-        e => e,
-    };
-    if let Some(e) = err {
-        prep.abandon();
-        sys::exit_now(d.report(e));
-    }
-    if let Some(ch) = &mut prep.channel {
-        let (code, main) = ch.wait(pid, d.wait_ms, d.command.unwrap_or(c""));
-        match (code, d.pidfile) {
-            (3, _) => prep.abandon(),
-            (0, Some(p)) if main != pid => crate::pidfile::rewrite(p, main as u32),
-            _ => {}
-        }
-        if code != 0 {
-            sys::exit_now(code);
-        }
-        pid = main;
-    }
-    if !d.quiet {
-        Line::stdout().bytes(b"Daemon PID ").num(pid as u64).end();
-    }
-    sys::exit_now(ExitCode::Ok as u8)
-}
-
-/// Read exactly one record; `Ok(false)` at EOF.
-fn read_full(fd: &OwnedFd, buf: &mut [u8; 8]) -> Result<bool, Errno> {
-    let mut n = 0;
-    while n < buf.len() {
-        match rustix::io::read(fd, &mut buf[n..]) {
-            Ok(0) => return Ok(false),
-            Ok(k) => n += k,
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(true)
-}
-
 impl<'a> Daemon<'a> {
     /// Print `e` as one line, with the path its stage worked on; its exit code.
-    #[inline(never)]
     pub fn report(&self, e: Error) -> u8 {
         e.print(self.path_of(e.stage));
         e.exit_code() as u8
@@ -644,34 +564,16 @@ impl<'a> Daemon<'a> {
 
     /// The path or command a stage worked on, for its error line.
     pub fn path_of(&self, stage: Stage) -> Option<&'a CStr> {
-        let chroot = self.chroot;
-        let paths = [None, self.pidfile, Some(self.chdir), self.stdout, self.stderr, Some(DEV_NULL), self.command, chroot];
-        paths[STAGE_PATHS.get(stage as usize).map_or(0, |&i| i as usize)]
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// STAGE_PATHS follows Stage's order: each stage names the path it did.
-    #[test]
-    fn each_stage_names_its_path() {
-        let d = Daemon::new().pidfile(c"p").chdir(c"c").stdout(c"o").stderr(c"e").command(c"x");
-        let d = d.chroot(c"r");
-        let want = |s: Stage| match s {
-            Stage::Running | Stage::Pidfile | Stage::WritePid => Some(c"p"),
-            Stage::Chdir => Some(c"c"),
-            Stage::Stdout => Some(c"o"),
-            Stage::Stderr => Some(c"e"),
+        match stage {
+            Stage::Running | Stage::Pidfile | Stage::WritePid => self.pidfile,
+            Stage::Stdout => self.stdout,
+            Stage::Stderr => self.stderr,
             Stage::DevNull => Some(DEV_NULL),
-            Stage::Exec => Some(c"x"),
-            Stage::Chroot => Some(c"r"),
+            Stage::Chdir => Some(self.chdir),
+            Stage::Exec => self.command,
+            Stage::Chroot => self.chroot,
             _ => None,
-        };
-        for b in 0..=255u8 {
-            let s = Stage::from_u8(b);
-            assert_eq!(d.path_of(s), want(s), "{s:?}");
         }
     }
 }
+

@@ -5,7 +5,31 @@
 //! table. Every [`Tm`] formats (a year of any size, any offset), so a heartbeat
 //! can never panic here.
 
-/// A broken-down local time, as [`crate::tz::Zone::local`] gives it.
+use super::Local;
+use crate::text::Buf;
+
+/// How a timestamp is written: the heartbeat's `--format`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Format {
+    /// `Mon Nov 23 22:46:00 2026`, as C's and Python's `ctime`.
+    Ctime,
+    /// RFC 3339 local time with its offset: `2026-11-23T22:46:00+01:00`.
+    Iso8601,
+    /// Decimal seconds since 1970-01-01 UTC.
+    Epoch,
+}
+
+/// Append the timestamp of `secs` (seconds since the epoch) in `format`, in
+/// the zone of `local`; the epoch seconds when the zone cannot place them.
+pub fn stamp(out: &mut Buf, local: &mut Local<'_>, secs: i64, format: Format) {
+    match (format, local.at(secs)) {
+        (Format::Ctime, Some(tm)) => ctime(&tm, out),
+        (Format::Iso8601, Some(tm)) => iso8601(&tm, out),
+        _ => out.int(secs),
+    }
+}
+
+/// A broken-down local time, as [`Zone::local`](super::Zone::local) gives it.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub struct Tm {
     /// The year (e.g. 2026).
@@ -26,10 +50,6 @@ pub struct Tm {
     pub gmtoff: i32,
 }
 
-/// The longest line any format can produce, newline included, twice: room
-/// for the heartbeat's unwritten tail of a line and the next line.
-pub const LINE_MAX: usize = 96;
-
 const DAYS: &[u8; 21] = b"SunMonTueWedThuFriSat";
 const MONTHS: &[u8; 36] = b"JanFebMarAprMayJunJulAugSepOctNovDec";
 
@@ -45,69 +65,19 @@ const PAIRS: [u8; 200] = {
     t
 };
 
-/// A line under construction in a fixed stack buffer.
-pub struct Buf {
-    b: [u8; LINE_MAX],
-    n: usize,
+/// Append `v` (at most 99) as two digits.
+fn pair(out: &mut Buf, v: u8) {
+    let i = 2 * (v.min(99) as usize);
+    out.push(&PAIRS[i..i + 2]);
 }
 
-impl Default for Buf {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Buf {
-    /// An empty line.
-    #[inline(never)] // one zeroing loop, not one per caller
-    pub const fn new() -> Self {
-        Buf { b: [0; LINE_MAX], n: 0 }
-    }
-
-    /// The bytes so far.
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.b[..self.n]
-    }
-
-    /// A line holding a copy of `b`.
-    pub fn copy_of(b: &[u8]) -> Buf {
-        let mut x = Buf::new();
-        x.push(b);
-        x
-    }
-
-    /// Append bytes (silently cut at [`LINE_MAX`], which no format reaches).
-    pub fn push(&mut self, s: &[u8]) {
-        for &c in s {
-            if self.n < LINE_MAX {
-                self.b[self.n] = c;
-                self.n += 1;
-            }
-        }
-    }
-
-    fn pair(&mut self, v: u8) {
-        let i = 2 * (v.min(99) as usize);
-        self.push(&PAIRS[i..i + 2]);
-    }
-
-    /// Append a signed decimal number.
-    pub fn int(&mut self, v: i64) {
-        if v < 0 {
-            self.push(b"-");
-        }
-        let mut d = [0u8; 20];
-        self.push(crate::out::itoa(v.unsigned_abs(), &mut d));
-    }
-
-    /// A year with at least four digits, as `%Y` and RFC 3339 write it.
-    fn year4(&mut self, y: i64) {
-        if (0..10_000).contains(&y) {
-            self.pair((y / 100) as u8);
-            self.pair((y % 100) as u8);
-        } else {
-            self.int(y);
-        }
+/// Append a year with at least four digits, as `%Y` and RFC 3339 write it.
+fn year4(out: &mut Buf, y: i64) {
+    if (0..10_000).contains(&y) {
+        pair(out, (y / 100) as u8);
+        pair(out, (y % 100) as u8);
+    } else {
+        out.int(y);
     }
 }
 
@@ -123,7 +93,7 @@ pub fn ctime(t: &Tm, out: &mut Buf) {
     if t.mday < 10 {
         out.push(&[b' ', b'0' + t.mday]);
     } else {
-        out.pair(t.mday);
+        pair(out, t.mday);
     }
     out.push(b" ");
     hms(t, out);
@@ -134,13 +104,12 @@ pub fn ctime(t: &Tm, out: &mut Buf) {
 /// `2026-11-23T22:46:00+01:00`: RFC 3339 local time with its offset, `Z` when
 /// the offset is zero, and `+HH:MM:SS` for the odd historical offset with
 /// seconds (as Python's `isoformat()` writes it).
-#[inline(never)] // measured: the binary is smaller with it out of line
 pub fn iso8601(t: &Tm, out: &mut Buf) {
-    out.year4(t.year);
+    year4(out, t.year);
     out.push(b"-");
-    out.pair(t.mon.saturating_add(1));
+    pair(out, t.mon.saturating_add(1));
     out.push(b"-");
-    out.pair(t.mday);
+    pair(out, t.mday);
     out.push(b"T");
     hms(t, out);
     if t.gmtoff == 0 {
@@ -150,21 +119,21 @@ pub fn iso8601(t: &Tm, out: &mut Buf) {
     out.push(if t.gmtoff < 0 { b"-" } else { b"+" });
     let off = t.gmtoff.unsigned_abs();
     let (h, m, s) = (off / 3600, off / 60 % 60, off % 60);
-    out.pair(h.min(99) as u8);
+    pair(out, h.min(99) as u8);
     out.push(b":");
-    out.pair(m as u8);
+    pair(out, m as u8);
     if s != 0 {
         out.push(b":");
-        out.pair(s as u8);
+        pair(out, s as u8);
     }
 }
 
 fn hms(t: &Tm, out: &mut Buf) {
-    out.pair(t.hour);
+    pair(out, t.hour);
     out.push(b":");
-    out.pair(t.min);
+    pair(out, t.min);
     out.push(b":");
-    out.pair(t.sec);
+    pair(out, t.sec);
 }
 
 #[cfg(test)]
@@ -201,6 +170,7 @@ mod tests {
 
     #[test]
     fn extreme_values_never_panic() {
+        use crate::text::LINE_MAX;
         for t in [tm(i64::MIN, 255, 255, 255, 255, 255, 255, i32::MIN), tm(i64::MAX, 0, 0, 0, 0, 0, 0, i32::MAX)] {
             let mut b = Buf::new();
             ctime(&t, &mut b);
@@ -210,7 +180,7 @@ mod tests {
     }
 }
 
-/// The formatter and [`crate::tz`] together, against what Python
+/// The formatter and the zone reader together, against what Python
 /// printed for the same epochs and TZ values (`scripts/gen_time_vectors.py`
 /// wrote `tests/data/time_vectors.tsv` once; it is committed).
 #[cfg(test)]
@@ -220,7 +190,7 @@ mod python_vectors {
     /// Check every vector whose epoch is at least `since`, each with a zone
     /// loaded for `from(epoch)`; the count checked.
     fn check(since: i64, from: impl Fn(i64) -> i64) -> usize {
-        let data = include_str!("../tests/data/time_vectors.tsv");
+        let data = include_str!("../../tests/data/time_vectors.tsv");
         let mut n = 0;
         for row in data.lines() {
             let f: Vec<&str> = row.split('\t').collect();
@@ -229,7 +199,7 @@ mod python_vectors {
                 continue;
             }
             let tz = std::ffi::CString::new(tz).unwrap();
-            let tm = crate::tz::Zone::load(Some(&tz), from(epoch)).local(epoch).expect("in range");
+            let tm = crate::time::Zone::load(Some(&tz), from(epoch)).local(epoch).expect("in range");
             let (mut c, mut i) = (Buf::new(), Buf::new());
             ctime(&tm, &mut c);
             iso8601(&tm, &mut i);

@@ -11,8 +11,8 @@
 //! [`setgid(2)`]: https://man7.org/linux/man-pages/man2/setgid.2.html
 //! [`setuid(2)`]: https://man7.org/linux/man-pages/man2/setuid.2.html
 
-use crate::args::decimal;
-use crate::error::{Error, Stage, Text};
+use crate::report::{Error, Stage, Text};
+use crate::text::decimal;
 use crate::sys;
 use core::ffi::CStr;
 use rustix::fd::AsFd;
@@ -57,7 +57,6 @@ pub enum Refused {
 
 impl Refused {
     /// The error to print, about the `-u` argument.
-    #[inline(never)] // measured: the binary is smaller with it out of line
     pub fn error(self) -> Error {
         match self {
             Refused::NotRoot => Error::os(Stage::User, Errno::PERM),
@@ -234,7 +233,6 @@ impl Ident {
     /// [`setgroups(2)`]: https://man7.org/linux/man-pages/man2/setgroups.2.html
     /// [`setresgid(2)`]: https://man7.org/linux/man-pages/man2/setresgid.2.html
     /// [`setresuid(2)`]: https://man7.org/linux/man-pages/man2/setresuid.2.html
-    #[inline(never)] // measured: the binary is smaller with it out of line
     pub fn become_it(&self) -> Result<(), Error> {
         let e = |x| Error::os(Stage::Become, x);
         let mut gids = [Gid::ROOT; GROUPS_MAX];

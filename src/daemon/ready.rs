@@ -22,10 +22,9 @@
 //! [`signalfd(2)`]: https://man7.org/linux/man-pages/man2/signalfd.2.html
 //! [`poll(2)`]: https://man7.org/linux/man-pages/man2/poll.2.html
 
-use crate::args::Ready;
-use crate::out::{msg, Line};
+use crate::report::{msg, Line};
 use crate::sys::{self, Clock};
-use crate::timefmt::Buf;
+use crate::text::{decimal, Buf};
 use core::ffi::CStr;
 use core::mem::{ManuallyDrop, MaybeUninit};
 use rustix::event::{poll, PollFd, PollFlags};
@@ -34,19 +33,34 @@ use rustix::io::{Errno, IoSliceMut};
 use rustix::net::{self, RecvAncillaryBuffer, RecvFlags};
 use rustix::process::{wait, WaitOptions, WaitStatus};
 
-/// The entries of the `@watch` section of `src/messages.txt`.
-pub const SAID_EXITED: usize = msg::WATCH;
-/// `killed by signal`.
-pub const SAID_KILLED: usize = msg::WATCH + 1;
-const SAID_BEFORE: usize = msg::WATCH + 2;
-const SAID_NOT_READY: usize = msg::WATCH + 3;
-const SAID_LEFT: usize = msg::WATCH + 4;
-/// `; restart in`.
-pub const SAID_RESTART: usize = msg::WATCH + 5;
-/// ` ms`.
-pub const SAID_MS: usize = msg::WATCH + 6;
-/// `; giving up (--respawn-max`.
-pub const SAID_GIVING_UP: usize = msg::WATCH + 7;
+/// How COMMAND reports that it is ready.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Ready {
+    /// It does not: started means exec'd.
+    Exec,
+    /// `--ready-fd N`: a newline written to descriptor N (s6).
+    Fd(i32),
+    /// `--notify`: `READY=1` sent to `NOTIFY_SOCKET` (systemd).
+    Notify,
+}
+
+/// How the launcher's wait for readiness ended.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Outcome {
+    /// Ready; the daemon's pid, as `MAINPID=` may have changed it.
+    Ready(i32),
+    /// The daemon died first (said on stderr).
+    Died,
+    /// The wait expired; the daemon is left running (said on stderr).
+    NotReady,
+}
+
+/// What ended the loop of [`Channel::wait`].
+enum End {
+    Ready,
+    Died(WaitStatus),
+    Timeout,
+}
 
 /// The longest `NOTIFY_SOCKET=@name` (Linux autobinds five hex digits).
 const VAR_MAX: usize = 64;
@@ -74,7 +88,6 @@ impl Channel {
     /// Set up `how` (not [`Ready::Exec`]): the pipe or socket, the subreaper
     /// and the SIGCHLD descriptor. Call it before opening anything else, so
     /// that nothing of the launcher's lands on descriptor N.
-    #[inline(never)] // measured: the binary is smaller with it out of line
     pub fn open(how: Ready) -> Result<Channel, Errno> {
         let mut var = [0u8; VAR_MAX];
         let (rd, wr) = match how {
@@ -118,21 +131,18 @@ impl Channel {
     }
 
     /// In the launcher, after the daemon exec'd: wait until it is ready,
-    /// dies, or `wait_ms` pass. Returns the exit code, 0 (the caller says
-    /// `Daemon PID N`), 3 when it died first (said here; the caller removes
-    /// the pidfile), 4 when it is still not ready (said here; it is left
-    /// running), and the daemon's pid as `MAINPID=` may have changed it.
-    #[allow(clippy::manual_contains)] // on purpose: core's memchr for `contains` inlines 150 bytes
-    pub fn wait(&mut self, pid: i32, wait_ms: u64, command: &CStr) -> (u8, i32) {
+    /// dies, or `wait_ms` pass. When it died or is not ready, this says so
+    /// on stderr, with the last `STATUS=` or `ERRNO=` it sent.
+    pub fn wait(&mut self, pid: i32, wait_ms: u64, command: &CStr) -> Outcome {
         drop(self.hand.wr.take()); // only the daemon may hold the write end: EOF then means it closed it
         let notify = self.hand.var[0] != 0;
         let (mut main, mut deadline, mut open) = (pid, now_ms() + wait_ms, true);
         let mut note = Buf::new();
         let mut buf = [0u8; 512];
-        let died = loop {
+        let end = loop {
             let now = now_ms();
             if now >= deadline {
-                break None;
+                break End::Timeout;
             }
             let (sig, data) = watch(&self.sig, open.then_some(&self.rd), Some(deadline - now));
             // What the daemon said before it died counts: data first.
@@ -141,7 +151,7 @@ impl Channel {
                     receive(&self.rd, &mut buf).unwrap_or((0, 0))
                 } else {
                     match rustix::io::read(&self.rd, &mut buf) {
-                        Ok(k) if buf[..k].iter().any(|&c| c == b'\n') => break Some(None),
+                        Ok(k) if buf[..k].contains(&b'\n') => break End::Ready,
                         Ok(k) if k > 0 => {}
                         _ => open = false, // EOF: it closed N without a newline
                     }
@@ -154,43 +164,42 @@ impl Channel {
                     if line == b"READY=1" {
                         ready = true;
                     } else if let Some(v) = line.strip_prefix(b"MAINPID=") {
-                        main = crate::args::decimal(v).filter(|&p| p > 0).map_or(main, |p| p as i32);
+                        main = decimal(v).filter(|&p| p > 0).map_or(main, |p| p as i32);
                     } else if let Some(v) = line.strip_prefix(b"EXTEND_TIMEOUT_USEC=") {
-                        deadline = crate::args::decimal(v).map_or(deadline, |us| now_ms() + us as u64 / 1000);
+                        deadline = decimal(v).map_or(deadline, |us| now_ms() + us as u64 / 1000);
                     } else if line.starts_with(b"STATUS=") || line.starts_with(b"ERRNO=") {
                         note = Buf::copy_of(line);
                     }
                 }
                 if ready {
-                    break Some(None);
+                    break End::Ready;
                 }
             }
             if sig {
                 read_signal(&self.sig);
                 if let Some(st) = reap_until(main) {
-                    break Some(Some(st));
+                    break End::Died(st);
                 }
             }
         };
-        let mut l = match died {
-            Some(None) => return (0, main),
-            _ => crate::out::err_line(command.to_bytes()),
-        };
-        let code = match died {
-            Some(Some(st)) => {
-                ended(&mut l, st).msg(SAID_BEFORE);
-                3
+        let mut l = Line::stderr();
+        l.msg(msg::PREFIX).cstr(command);
+        let outcome = match end {
+            End::Ready => return Outcome::Ready(main),
+            End::Died(st) => {
+                ended(&mut l, st).msg(msg::BEFORE_READY);
+                Outcome::Died
             }
-            _ => {
-                l.msg(SAID_NOT_READY).num(wait_ms).msg(SAID_LEFT).num(main as u64);
-                4
+            End::Timeout => {
+                l.msg(msg::NOT_READY_AFTER).num(wait_ms).msg(msg::LEFT_RUNNING).num(main as u64);
+                Outcome::NotReady
             }
         };
         if !note.as_bytes().is_empty() {
             l.bytes(b" (").bytes(note.as_bytes()).bytes(b")");
         }
         l.end();
-        (code, main)
+        outcome
     }
 }
 
@@ -232,9 +241,7 @@ impl Handoff {
 
     /// `NOTIFY_SOCKET=@name` for the daemon's environment, with `--notify`.
     pub fn var(&self) -> Option<&CStr> {
-        // A byte loop, not CStr::from_bytes_until_nul (core's memchr inlines 150 bytes).
-        let n = self.var.iter().position(|&c| c == 0)?;
-        (n > 0).then(|| sys::cstr_of(&self.var[..=n]))
+        CStr::from_bytes_until_nul(&self.var).ok().filter(|v| !v.is_empty())
     }
 }
 
@@ -251,7 +258,6 @@ pub fn reap_until(pid: i32) -> Option<WaitStatus> {
 
 /// One datagram from the notify socket: its length and the sender's pid
 /// (0 when it sent no credentials).
-#[inline(never)] // measured: the binary is smaller with it out of line
 fn receive(sock: &OwnedFd, buf: &mut [u8]) -> Option<(usize, i32)> {
     // Room for one control message, the credentials: a descriptor someone
     // sends along (SCM_RIGHTS) never fits, and the kernel closes it.
@@ -275,7 +281,7 @@ fn receive(sock: &OwnedFd, buf: &mut [u8]) -> Option<(usize, i32)> {
 /// ` exited with status S` or ` killed by signal N`.
 pub fn ended<'l, 'f>(l: &'l mut Line<'f>, st: WaitStatus) -> &'l mut Line<'f> {
     match st.exit_status() {
-        Some(c) => l.msg(SAID_EXITED).num(c as u64),
-        None => l.msg(SAID_KILLED).num(st.terminating_signal().unwrap_or(0) as u64),
+        Some(c) => l.msg(msg::EXITED).num(c as u64),
+        None => l.msg(msg::KILLED).num(st.terminating_signal().unwrap_or(0) as u64),
     }
 }

@@ -39,7 +39,6 @@ pub enum Refused {
 }
 
 impl From<Errno> for Refused {
-    #[inline(never)] // measured: the binary is smaller with it out of line
     fn from(e: Errno) -> Self {
         Refused::Os(e)
     }
@@ -70,8 +69,8 @@ impl<'a> Pidfile<'a> {
     /// [`fstat(2)`]: https://man7.org/linux/man-pages/man2/fstat.2.html
     /// [`open(2)`]: https://man7.org/linux/man-pages/man2/open.2.html
     pub fn acquire(path: &'a CStr, create: bool) -> Result<Self, Refused> {
-        let dir = crate::fds::anchor(path)?;
-        let base = crate::fds::base(&dir);
+        let dir = crate::sys::path::anchor(path)?;
+        let base = crate::sys::path::base(&dir);
         let flags = OFlags::RDWR | OFlags::NOFOLLOW | OFlags::NONBLOCK;
         let flags = if create { flags | OFlags::CREATE } else { flags };
         // Each round ends in a success, a refusal, or a retry: a rival
@@ -122,7 +121,7 @@ impl<'a> Pidfile<'a> {
         let mut d = [0u8; 21];
         let n = {
             let mut t = [0u8; 20];
-            let s = crate::out::itoa(pid as u64, &mut t);
+            let s = crate::text::itoa(pid as u64, &mut t);
             d[..s.len()].copy_from_slice(s);
             d[s.len()] = b'\n';
             s.len() + 1
@@ -167,7 +166,7 @@ impl<'a> Pidfile<'a> {
 
     /// The directory [`path`](Self::path) is resolved in.
     pub fn base(&self) -> BorrowedFd<'_> {
-        crate::fds::base(&self.dir)
+        crate::sys::path::base(&self.dir)
     }
 }
 
@@ -175,7 +174,6 @@ impl<'a> Pidfile<'a> {
 /// holds locked: its `MAINPID=` named another process. Nothing is written
 /// unless the lock is held, so a file a dead daemon left is never touched;
 /// never through a symlink, never waiting on a FIFO.
-#[inline(never)] // measured: the binary is smaller with it out of line
 pub fn rewrite(path: &CStr, pid: u32) {
     let flags = OFlags::RDWR | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
     if let Ok(fd) = fs::open(path, flags, Mode::empty()) {
@@ -191,7 +189,6 @@ pub fn rewrite(path: &CStr, pid: u32) {
 /// those know whether a daemon holds the file (WOULDBLOCK).
 ///
 /// [`flock(2)`]: https://man7.org/linux/man-pages/man2/flock.2.html
-#[inline(always)] // two call sites; out of line it costs a 64-byte step of the file
 pub fn probe_shared(fd: &OwnedFd) -> Result<(), Errno> {
     fs::flock(fd, FlockOperation::NonBlockingLockShared)?;
     fs::flock(fd, FlockOperation::Unlock).ok();

@@ -18,7 +18,7 @@
 //! [RFC 8536]: https://www.rfc-editor.org/rfc/rfc8536
 
 use crate::sys;
-use crate::timefmt::Tm;
+use super::Tm;
 use core::ffi::CStr;
 use rustix::fd::AsFd;
 use rustix::fs::{Mode, OFlags};
@@ -104,7 +104,7 @@ impl Zone {
             _ => rustix::fs::open(c"/usr/share/zoneinfo", OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).ok(),
         };
         let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK;
-        let read = rustix::fs::openat(crate::fds::base(&dir), name, flags, Mode::empty())
+        let read = rustix::fs::openat(sys::path::base(&dir), name, flags, Mode::empty())
             .ok()
             .and_then(|fd| sys::with_mapped(fd.as_fd(), 1 << 20, &mut |f| parse_file(&mut z, f, from)));
         if read.flatten().is_none() {

@@ -1,0 +1,96 @@
+//! The launcher's side of a start: the status pipe's records, the wait for
+//! the daemon (and for its readiness), and the one line and exit code that
+//! report it.
+
+use super::pidfile;
+use super::ready::Outcome;
+use super::Prepared;
+use crate::report::out::write_all;
+use crate::report::{msg, Error, ExitCode, Line, Stage, Text};
+use crate::sys;
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::io::Errno;
+
+/// The launcher's status pipe, as the daemon holds it: the write end, and
+/// the read end kept so that writing never meets a closed pipe.
+pub(super) struct Status(pub(super) OwnedFd, #[allow(dead_code)] pub(super) OwnedFd);
+
+/// A record's kind: the daemon is started (with its pid), or failed.
+#[repr(u8)]
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Tag {
+    Ready = b'R',
+    Error = b'E',
+}
+
+impl Status {
+    /// One 8-byte record: atomic on a pipe (below PIPE_BUF), never interleaved.
+    pub(super) fn send(&self, tag: Tag, stage: u8, val: i32) {
+        let v = val.to_le_bytes();
+        let rec = [tag as u8, stage, 0, 0, v[0], v[1], v[2], v[3]];
+        write_all(self.0.as_fd(), &rec).ok();
+    }
+
+    pub(super) fn error(&self, e: Error) {
+        self.send(Tag::Error, e.stage as u8, e.code());
+    }
+}
+
+/// The launcher's side: read the daemon's records until EOF, reap the middle
+/// process, report, and exit.
+pub(super) fn launcher_wait(prep: &mut Prepared<'_>, rd: OwnedFd, middle: i32) -> ! {
+    let (mut pid, mut ready, mut err) = (0i32, false, None);
+    let mut rec = [0u8; 8];
+    while let Ok(true) = read_full(&rd, &mut rec) {
+        let val = i32::from_le_bytes([rec[4], rec[5], rec[6], rec[7]]);
+        if rec[0] == Tag::Ready as u8 {
+            (ready, pid) = (true, val);
+        } else if rec[0] == Tag::Error as u8 {
+            err = Some(Error::from_raw(rec[1], val));
+        }
+    }
+    sys::reap(middle);
+    let d = &prep.daemon;
+    let err = match err {
+        None if !ready => Some(Error::text(Stage::Start, Text::Died)),
+        e => e,
+    };
+    if let Some(e) = err {
+        prep.abandon();
+        sys::exit_now(d.report(e));
+    }
+    if let Some(ch) = &mut prep.channel {
+        pid = match ch.wait(pid, d.wait_ms, d.command.unwrap_or(c"")) {
+            Outcome::Ready(main) => {
+                if let (Some(p), true) = (d.pidfile, main != pid) {
+                    pidfile::rewrite(p, main as u32);
+                }
+                main
+            }
+            Outcome::Died => {
+                prep.abandon();
+                sys::exit_now(ExitCode::DiedBeforeReady as u8)
+            }
+            Outcome::NotReady => sys::exit_now(ExitCode::NotReady as u8),
+        };
+    }
+    if !d.quiet {
+        Line::stdout().msg(msg::DAEMON_PID).num(pid as u64).end();
+    }
+    sys::exit_now(ExitCode::Ok as u8)
+}
+
+/// Read exactly one record; `Ok(false)` at EOF.
+fn read_full(fd: &OwnedFd, buf: &mut [u8; 8]) -> Result<bool, Errno> {
+    let mut n = 0;
+    while n < buf.len() {
+        match rustix::io::read(fd, &mut buf[n..]) {
+            Ok(0) => return Ok(false),
+            Ok(k) => n += k,
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
+}
+
