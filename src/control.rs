@@ -35,8 +35,13 @@ pub struct Options {
 
 impl Options {
     /// TERM, 10 s, KILL, 5 s; the safety checks on.
-    pub const DEFAULT: Options = Options { schedule: Schedule::simple(libc::SIGTERM, 10_000, 5_000), force: false };
+    pub const DEFAULT: Options = Options { schedule: Schedule::simple(libc::SIGTERM, FIRST_WAIT_MS, KILL_WAIT_MS), force: false };
 }
+
+/// How long `--stop` waits after its first signal (`-t` changes it).
+pub const FIRST_WAIT_MS: u32 = 10_000;
+/// How long it waits after the KILL that follows.
+pub const KILL_WAIT_MS: u32 = 5_000;
 
 /// `--stop`'s schedule, as start-stop-daemon's `--retry` spells it: signals
 /// to send and times to wait, in order, optionally repeating from a point
@@ -57,8 +62,8 @@ pub struct Schedule {
 pub enum Step {
     /// Send this signal.
     Signal(i32),
-    /// Wait this many milliseconds for the daemon to exit.
-    Wait(u64),
+    /// Wait this many milliseconds for the daemon to exit (at most a day).
+    Wait(u32),
 }
 
 /// The most steps a schedule can have.
@@ -67,7 +72,7 @@ pub const SCHEDULE_MAX: usize = 8;
 impl Schedule {
     /// `SIG/wait/KILL/wait`: the default (`TERM/10/KILL/5`) and the form
     /// `--retry N` stands for.
-    pub const fn simple(sig: i32, first_ms: u64, kill_ms: u64) -> Schedule {
+    pub const fn simple(sig: i32, first_ms: u32, kill_ms: u32) -> Schedule {
         let w = Step::Wait(0);
         Schedule { steps: [Step::Signal(sig), Step::Wait(first_ms), Step::Signal(libc::SIGKILL), Step::Wait(kill_ms), w, w, w, w], len: 4, repeat: 4 }
     }
@@ -258,7 +263,7 @@ fn terminate(seen: &Seen<'_>, pid: u32, s: &Schedule, force: bool) -> Result<boo
                 r => r?,
             }
         } else if let Step::Wait(ms) = s.steps[i] {
-            if wait(pidfd.as_ref(), ms, gone)? {
+            if wait(pidfd.as_ref(), ms as u64, gone)? {
                 return Ok(true);
             }
         }

@@ -1,7 +1,7 @@
 //! The pidfile reader: only `[1-9][0-9]*` and one optional newline, 2 to
 //! 4194304, may become a pid; nothing else (`-1`, `0`, ` 5`, `5\n6`, ...).
 #![no_main]
-use dfork::pidfile::{parse_pid, PID_MAX_LIMIT};
+use dfork::daemon::pidfile::{parse_pid, PID_MAX_LIMIT};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -2,8 +2,8 @@
 //! string must format or be refused, never panic (a panic aborts the
 //! heartbeat); the cached local time never differs from a fresh one.
 #![no_main]
-use dfork::timefmt::{ctime, iso8601, Buf, LINE_MAX};
-use dfork::tz::{Local, Zone};
+use dfork::text::{Buf, LINE_MAX};
+use dfork::time::{ctime, iso8601, Local, Zone};
 use libfuzzer_sys::fuzz_target;
 use std::ffi::CString;
 

@@ -2,7 +2,7 @@
 //! never panics, and a zone it accepts gives the same local time cached or
 //! fresh.
 #![no_main]
-use dfork::tz::{Local, Zone};
+use dfork::time::{Local, Zone};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

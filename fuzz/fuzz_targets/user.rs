@@ -2,7 +2,7 @@
 //! root, as dfork would be): a resolved identity is consistent, never the
 //! caller's groups, and its environment entries are C strings.
 #![no_main]
-use dfork::ident::{Ident, GROUPS_MAX};
+use dfork::daemon::user::{Ident, GROUPS_MAX};
 use libfuzzer_sys::fuzz_target;
 use std::ffi::CString;
 

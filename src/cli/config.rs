@@ -11,7 +11,7 @@ use super::values;
 use crate::daemon::{Daemon, Ready};
 use crate::heartbeat::{self, MAX_EVERY_MS};
 use crate::report::{msg, Line, Msg};
-use crate::sys::Argv;
+use crate::sys::{self, Argv};
 use crate::time::Format;
 use crate::{control, supervise};
 use core::ffi::CStr;
@@ -53,12 +53,46 @@ pub struct Config<'a> {
     pub control: control::Options,
     /// `--respawn` and its `--respawn-delay`, `--respawn-max`.
     pub respawn: Option<supervise::Options<'a>>,
-    /// The `-E NAME=VALUE` values, in order; `env_count` of them.
-    pub env: [&'a CStr; ENV_OPTS_MAX],
-    /// How many `-E` there are.
-    pub env_count: usize,
+    /// The `-E NAME=VALUE` values, in order.
+    pub env: EnvOpts,
     /// Index in argv of COMMAND (exec mode).
     pub command: usize,
+}
+
+/// The `-E NAME=VALUE` values, by where they are in argv: the argument
+/// and the offset of the value in it (`-E A=1`, `-EA=1`, `--env=A=1`).
+#[derive(Clone, Copy, Debug)]
+pub struct EnvOpts {
+    at: [(u16, u16); ENV_OPTS_MAX],
+    len: usize,
+}
+
+impl EnvOpts {
+    /// How many there are.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Call `f` with each value, in order.
+    pub fn each<'a>(&self, argv: Argv<'a>, mut f: impl FnMut(&'a CStr)) {
+        for &(i, off) in &self.at[..self.len] {
+            f(sys::cstr_tail(argv.get(i as usize), off as usize));
+        }
+    }
+
+    /// Note `v`, a value in argument `i` of `argv`; false when full.
+    fn push(&mut self, argv: Argv<'_>, i: usize, v: &CStr) -> bool {
+        let off = v.as_ptr() as usize - argv.get(i).as_ptr() as usize;
+        let Some(slot) = self.at.get_mut(self.len) else { return false };
+        *slot = (i as u16, off as u16);
+        self.len += 1;
+        true
+    }
 }
 
 /// A usage error: `dfork: <what> '<arg>': <why>`, exit code 2.
@@ -156,20 +190,33 @@ fn usage<T>(problem: Problem, arg: Option<&CStr>) -> Result<T, Usage<'_>> {
     Err(Usage { problem, arg })
 }
 
-/// Parse the whole command line.
+impl<'a> Config<'a> {
+    /// The defaults, before any option: each from the struct that owns it.
+    pub fn new(argv: Argv<'a>) -> Self {
+        Config {
+            mode: Mode::Exec,
+            // The binary's daemon calls nothing that reads libc's thread id;
+            // a const, so that libc's fork is not linked in at all.
+            daemon: const { Daemon::new().bare_fork(true) },
+            user: None,
+            heartbeat: heartbeat::Options::DEFAULT,
+            control: control::Options::DEFAULT,
+            respawn: None,
+            env: EnvOpts { at: [(0, 0); ENV_OPTS_MAX], len: 0 },
+            command: argv.len(),
+        }
+    }
+
+    /// Apply the whole command line.
+    pub fn parse(&mut self, argv: Argv<'a>) -> Result<(), Usage<'a>> {
+        parse_into(self, argv)
+    }
+}
+
+/// Parse the whole command line into a new [`Config`].
 pub fn parse(argv: Argv<'_>) -> Result<Config<'_>, Usage<'_>> {
-    let mut c = Config {
-        mode: Mode::Exec,
-        daemon: Daemon::new(),
-        user: None,
-        heartbeat: heartbeat::Options::DEFAULT,
-        control: control::Options::DEFAULT,
-        respawn: None,
-        env: [c""; ENV_OPTS_MAX],
-        env_count: 0,
-        command: argv.len(),
-    };
-    parse_into(&mut c, argv)?;
+    let mut c = Config::new(argv);
+    c.parse(argv)?;
     Ok(c)
 }
 
@@ -187,7 +234,7 @@ struct Seen<'a> {
     every_or_format: bool,
     /// `-s`, `-t`, `--retry`: combined into the schedule at the end.
     signal: Option<i32>,
-    timeout: Option<u64>,
+    timeout: Option<u32>,
     retry: Option<&'a CStr>,
     ready_fd: bool,
     notify: bool,
@@ -244,16 +291,25 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>) -> Result<(), Usage<'a>> {
                 }
                 _ => {}
             },
+            Item::Value(Opt::Env, v) => {
+                let kv = nonempty(v)?;
+                values::env_name(kv.to_bytes()).ok_or(Usage { problem: Problem::BadValue(Opt::Env), arg: Some(kv) })?;
+                if !c.env.push(argv, scan.last(), kv) {
+                    return usage(Problem::TooManyEnv, Some(kv));
+                }
+            }
             Item::Value(o, v) => value(c, &mut seen, &mut respawn, o, nonempty(v)?)?,
         }
     }
     c.respawn = seen.respawn.then_some(respawn);
-    let sig = seen.signal.unwrap_or(libc::SIGTERM);
-    c.control.schedule = match seen.retry {
-        Some(r) => values::schedule(r.to_bytes(), sig).ok_or(Usage { problem: Problem::BadValue(Opt::Retry), arg: Some(r) })?,
-        None => control::Schedule::simple(sig, seen.timeout.unwrap_or(10_000), 5_000),
-    };
     let stop_opts = seen.signal.is_some() || seen.timeout.is_some() || seen.retry.is_some();
+    if stop_opts {
+        let sig = seen.signal.unwrap_or(libc::SIGTERM);
+        c.control.schedule = match seen.retry {
+            Some(r) => values::schedule(r.to_bytes(), sig).ok_or(Usage { problem: Problem::BadValue(Opt::Retry), arg: Some(r) })?,
+            None => control::Schedule::simple(sig, seen.timeout.unwrap_or(control::FIRST_WAIT_MS), control::KILL_WAIT_MS),
+        };
+    }
     let ready = seen.ready_fd || seen.notify;
     let respawn = c.respawn.is_some();
     let problem = match c.mode {
@@ -287,12 +343,6 @@ fn value<'a>(c: &mut Config<'a>, seen: &mut Seen<'a>, respawn: &mut supervise::O
         Opt::Umask => c.daemon.umask = values::umask(b).ok_or(bad)?,
         Opt::Stdout => c.daemon.stdout = Some(v),
         Opt::Stderr => c.daemon.stderr = Some(v),
-        Opt::Env => {
-            values::env_name(b).ok_or(bad)?;
-            let slot = c.env.get_mut(c.env_count).ok_or(Usage { problem: Problem::TooManyEnv, arg: Some(v) })?;
-            *slot = v;
-            c.env_count += 1;
-        }
         Opt::User => c.user = Some(v),
         Opt::Chroot => c.daemon.chroot = Some(v),
         Opt::Every => {
@@ -308,7 +358,7 @@ fn value<'a>(c: &mut Config<'a>, seen: &mut Seen<'a>, respawn: &mut supervise::O
             seen.every_or_format = true;
         }
         Opt::Signal => seen.signal = Some(values::signal(b).ok_or(bad)?),
-        Opt::Timeout => seen.timeout = Some(secs(MAX_EVERY_MS)?),
+        Opt::Timeout => seen.timeout = Some(secs(MAX_EVERY_MS)? as u32),
         Opt::Retry => seen.retry = Some(v),
         Opt::ReadyFd => {
             c.daemon.ready = match crate::text::decimal(b) {
@@ -397,10 +447,11 @@ mod tests {
 
     #[test]
     fn env_values_are_collected_in_order() {
-        with(&[b"-E", b"A=1", b"-EB=2", b"--env=C=x=y", b"cmd", b"-E", b"D=4"], |_, r| {
+        with(&[b"-E", b"A=1", b"-EB=2", b"-qEC=3", b"--env=D=x=y", b"cmd", b"-E", b"E=4"], |argv, r| {
             let c = r.unwrap();
-            let got: Vec<&[u8]> = c.env[..c.env_count].iter().map(|v| v.to_bytes()).collect();
-            assert_eq!(got, vec![&b"A=1"[..], b"B=2", b"C=x=y"]);
+            let mut got = vec![];
+            c.env.each(argv, |v| got.push(v.to_bytes().to_vec()));
+            assert_eq!(got, vec![b"A=1".to_vec(), b"B=2".to_vec(), b"C=3".to_vec(), b"D=x=y".to_vec()]);
         });
         assert_eq!(problem(&[b"-E", b"novalue", b"cmd"]).0, Problem::BadValue(Opt::Env));
         assert_eq!(problem(&[b"-E", b"=x", b"cmd"]).0, Problem::BadValue(Opt::Env));

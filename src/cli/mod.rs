@@ -5,7 +5,7 @@ mod config;
 pub mod options;
 pub mod values;
 
-pub use config::{parse, Config, Mode, Problem, Usage, ENV_OPTS_MAX};
+pub use config::{parse, Config, EnvOpts, Mode, Problem, Usage, ENV_OPTS_MAX};
 
 use crate::daemon::user::Refused;
 use crate::daemon::{Daemon, Ident, Ready, Running};
@@ -17,23 +17,17 @@ use crate::{control, heartbeat, supervise};
 use core::ffi::CStr;
 use rustix::io::Errno;
 
-/// The target dfork was built for, as `-V` says it.
-const TARGET: &str = env!("DFORK_TARGET");
-
 /// Run dfork with these arguments; the return value is the exit code.
 pub fn run(argv: Argv<'static>) -> u8 {
-    let cfg = match parse(argv) {
-        Ok(c) => c,
-        Err(u) => {
-            u.print();
-            return ExitCode::Usage as u8;
-        }
-    };
+    let mut cfg = Config::new(argv);
+    if let Err(u) = cfg.parse(argv) {
+        u.print();
+        return ExitCode::Usage as u8;
+    }
     match cfg.mode {
         Mode::Help => help(),
         Mode::Version => {
-            let mut l = Line::stdout();
-            l.msg(msg::VERSION).bytes(env!("CARGO_PKG_VERSION").as_bytes()).bytes(b" ").bytes(TARGET.as_bytes()).end();
+            Line::stdout().msg(msg::VERSION).end();
             ExitCode::Ok as u8
         }
         Mode::Stop | Mode::Status => match cfg.daemon.pidfile {
@@ -49,25 +43,23 @@ pub fn run(argv: Argv<'static>) -> u8 {
                 Ok(u) => u,
                 Err(code) => return code,
             };
-            // The binary's daemon calls nothing that reads libc's thread id.
-            let mut d = Daemon { bare_fork: true, ..cfg.daemon };
-            if let Some(u) = &user {
-                d = d.user(u);
-            }
+            let mut d = cfg.daemon;
+            d.user = user.as_ref();
             match cfg.mode {
                 Mode::Heartbeat => heartbeat::run(&cfg.heartbeat, &d),
-                _ => exec(argv, &cfg, d, user.as_ref()),
+                _ => exec(argv, &cfg, &mut d),
             }
         }
     }
 }
 
-/// `dfork --help`. Out of line: its buffers stay out of the frame every
-/// daemon keeps.
+/// `dfork --help`: its usage, a line per option (made by build.rs from the
+/// option table), the exit codes. Out of line: its buffer stays out of the
+/// frame every daemon keeps.
 #[inline(never)]
 fn help() -> u8 {
     let mut l = Line::stdout();
-    options::help(&mut l);
+    l.msg(msg::HELP);
     l.flush();
     ExitCode::Ok as u8
 }
@@ -93,15 +85,16 @@ fn resolve_user(spec: Option<&CStr>) -> Result<Option<Ident>, u8> {
 
 /// `dfork [OPTIONS] COMMAND...`: daemonize, then exec COMMAND (or, with
 /// `--respawn`, supervise it).
-fn exec(argv: Argv<'static>, cfg: &Config<'static>, d: Daemon<'_>, user: Option<&Ident>) -> u8 {
+fn exec(argv: Argv<'static>, cfg: &Config<'static>, d: &mut Daemon<'_>) -> u8 {
     let name = argv.get(cfg.command);
-    let added = cfg.env_count + user.map_or(0, |u| u.vars()) + (d.ready == Ready::Notify) as usize;
+    let user = d.user;
+    let added = cfg.env.len() + user.map_or(0, |u| u.vars()) + (d.ready == Ready::Notify) as usize;
     if added > 0 && sys::count(sys::env()) + added > ENV_MAX {
         let e = Error::text(Stage::Env, Text::TooManyVars);
         e.print(None);
         return e.exit_code() as u8;
     }
-    let d = d.command(name);
+    d.command = Some(name);
     // --respawn's log times: the zone is read here, before -r and -u.
     let zone = cfg.respawn.map(|_| Zone::from_env(sys::now(sys::Clock::Wall).tv_sec));
     let running = match d.start() {
@@ -109,7 +102,7 @@ fn exec(argv: Argv<'static>, cfg: &Config<'static>, d: Daemon<'_>, user: Option<
         Err(e) => return d.report(e),
     };
     let cmd = argv.raw_from(cfg.command);
-    let extra = Extra { cfg, user };
+    let extra = Extra { argv, env: &cfg.env, user };
     // The supervisor's children build their environment themselves, after
     // the fork: the supervisor never holds the table.
     if let (Some(opts), Some(zone)) = (&cfg.respawn, &zone) {
@@ -126,8 +119,9 @@ fn exec(argv: Argv<'static>, cfg: &Config<'static>, d: Daemon<'_>, user: Option<
 }
 
 /// What COMMAND's environment gets on top of the inherited one.
-struct Extra<'c, 'a> {
-    cfg: &'c Config<'a>,
+struct Extra<'c> {
+    argv: Argv<'static>,
+    env: &'c EnvOpts,
     user: Option<&'c Ident>,
 }
 
@@ -138,7 +132,7 @@ struct Extra<'c, 'a> {
 /// (8 KiB: out of line, so no other path's frame, and no daemon's, carries
 /// it). Returns only a supervisor's child's exec error.
 #[inline(never)]
-fn exec_with_env(extra: &Extra<'_, '_>, running: Option<Running<'_>>, name: &CStr, cmd: CArgv) -> Errno {
+fn exec_with_env(extra: &Extra<'_>, running: Option<Running<'_>>, name: &CStr, cmd: CArgv) -> Errno {
     // Checked by the caller: the inherited environment plus every addition fits.
     let mut env = EnvTable::new();
     if !env.inherit(sys::env()) {
@@ -149,9 +143,9 @@ fn exec_with_env(extra: &Extra<'_, '_>, running: Option<Running<'_>>, name: &CSt
             env.set(kv);
         });
     }
-    for kv in &extra.cfg.env[..extra.cfg.env_count] {
+    extra.env.each(extra.argv, |kv| {
         env.set(kv);
-    }
+    });
     let Some(running) = running else { return sys::exec_search(name, cmd, env.as_ptr()) };
     // NOTIFY_SOCKET last: it must name our socket. Copied, because `running`
     // is consumed by the exec while the table still points at the name.

@@ -1,11 +1,11 @@
-//! The options: one row each (short name, long name, what it takes, its
-//! line in `--help`, what a bad value is told), and the getopt-style scanner
-//! that finds them in argv.
+//! The options: one row each in `table.rs` (short name, long name, what it
+//! takes, its line in `--help`, what a bad value is told), and the
+//! getopt-style scanner that finds them in argv.
 //!
 //! Short options cluster (`-qf`) and take their value attached or separate
 //! (`-pFILE`, `-p FILE`); long options take `--name=VALUE` or `--name VALUE`.
 
-use crate::report::{msg, Line, Msg};
+use crate::report::{msg, Msg};
 use crate::sys::{self, Argv};
 use core::ffi::CStr;
 
@@ -14,14 +14,15 @@ use core::ffi::CStr;
 pub enum Takes {
     /// Nothing: a flag.
     Nothing,
-    /// A value, named so in `--help`.
-    Value(&'static str),
+    /// A value.
+    Value,
     /// A value only as `--name=VALUE` (`--heartbeat[=FILE]`); a free
     /// argument after it is the mode's business.
-    Optional(&'static str),
+    Optional,
 }
 
-/// One option.
+/// One option, as the scanner needs it (its `--help` line is made from the
+/// same row by build.rs).
 pub struct Row {
     /// Which one.
     pub opt: Opt,
@@ -31,98 +32,40 @@ pub struct Row {
     pub long: &'static str,
     /// What it takes.
     pub takes: Takes,
-    /// Its line in `--help`.
-    pub help: Msg,
     /// What its value must be, said when it is not.
     pub expect: Option<Msg>,
 }
 
-/// The table: `Name: short, "long", takes, HELP_MSG, EXPECT_MSG;` a row,
-/// in `--help`'s order; makes the [`Opt`] enum and [`OPTIONS`].
+/// Makes the [`Opt`] enum and [`OPTIONS`] from the table (`table.rs`).
 macro_rules! options {
-    ($($name:ident: $short:expr, $long:literal, $takes:expr, $help:ident, $expect:expr;)*) => {
+    ($($name:ident: $short:expr, $long:literal, $takes:ident $(($meta:literal))?, $help:ident, [$($expect:ident)?];)*) => {
         /// An option of dfork's, by name.
         #[derive(Clone, Copy, PartialEq, Eq, Debug)]
         pub enum Opt {
             $(#[doc = concat!("`--", $long, "`")] $name,)*
         }
         /// Every option, one row each, in `--help`'s order.
-        pub const OPTIONS: &[Row] = &[$(Row { opt: Opt::$name, short: $short, long: $long, takes: $takes, help: msg::$help, expect: $expect },)*];
+        pub const OPTIONS: &[Row] = &[$(Row { opt: Opt::$name, short: $short, long: $long, takes: Takes::$takes, expect: expect!($($expect)?) },)*];
     };
 }
 
-use Takes::{Nothing, Optional, Value};
-
-options! {
-    Pidfile:      Some(b'p'), "pidfile",       Value("FILE"),          HELP_PIDFILE,       None;
-    Chdir:        Some(b'c'), "chdir",         Value("DIR"),           HELP_CHDIR,         None;
-    Umask:        Some(b'm'), "umask",         Value("MODE"),          HELP_UMASK,         Some(msg::EXPECT_UMASK);
-    Stdout:       Some(b'o'), "stdout",        Value("FILE"),          HELP_STDOUT,        None;
-    Stderr:       Some(b'e'), "stderr",        Value("FILE"),          HELP_STDERR,        None;
-    Env:          Some(b'E'), "env",           Value("NAME=VALUE"),    HELP_ENV,           Some(msg::EXPECT_ENV);
-    Foreground:   Some(b'f'), "foreground",    Nothing,                HELP_FOREGROUND,    None;
-    Quiet:        Some(b'q'), "quiet",         Nothing,                HELP_QUIET,         None;
-    User:         Some(b'u'), "user",          Value("USER[:GROUP]"),  HELP_USER,          Some(msg::EXPECT_USER);
-    Chroot:       Some(b'r'), "chroot",        Value("DIR"),           HELP_CHROOT,        None;
-    Heartbeat:    None,       "heartbeat",     Optional("FILE"),       HELP_HEARTBEAT,     None;
-    Every:        None,       "every",         Value("SECONDS"),       HELP_EVERY,         Some(msg::EXPECT_SECONDS);
-    Format:       None,       "format",        Value("FMT"),           HELP_FORMAT,        Some(msg::EXPECT_FORMAT);
-    Stop:         None,       "stop",          Nothing,                HELP_STOP,          None;
-    Status:       None,       "status",        Nothing,                HELP_STATUS,        None;
-    Signal:       Some(b's'), "signal",        Value("SIG"),           HELP_SIGNAL,        Some(msg::EXPECT_SIGNAL);
-    Timeout:      Some(b't'), "timeout",       Value("SECONDS"),       HELP_TIMEOUT,       Some(msg::EXPECT_SECONDS);
-    Retry:        None,       "retry",         Value("SCHEDULE"),      HELP_RETRY,         Some(msg::EXPECT_SCHEDULE);
-    Force:        None,       "force",         Nothing,                HELP_FORCE,         None;
-    ReadyFd:      None,       "ready-fd",      Value("N"),             HELP_READY_FD,      Some(msg::EXPECT_FD);
-    Notify:       None,       "notify",        Nothing,                HELP_NOTIFY,        None;
-    Wait:         Some(b'w'), "wait",          Value("SECONDS"),       HELP_WAIT,          Some(msg::EXPECT_SECONDS);
-    Respawn:      None,       "respawn",       Nothing,                HELP_RESPAWN,       None;
-    RespawnDelay: None,       "respawn-delay", Value("S"),             HELP_RESPAWN_DELAY, Some(msg::EXPECT_DELAY);
-    RespawnMax:   None,       "respawn-max",   Value("N/S"),           HELP_RESPAWN_MAX,   Some(msg::EXPECT_MAX);
-    Help:         Some(b'h'), "help",          Nothing,                HELP_HELP,          None;
-    Version:      Some(b'V'), "version",       Nothing,                HELP_VERSION,       None;
+/// The `[EXPECT_...]` column: the message, if the row names one.
+macro_rules! expect {
+    () => {
+        None
+    };
+    ($m:ident) => {
+        Some(msg::$m)
+    };
 }
+
+include!("table.rs");
 
 impl Opt {
     /// Its row.
     pub fn row(self) -> &'static Row {
         &OPTIONS[self as usize]
     }
-}
-
-/// Where `--help` starts an option's text: past the longest names.
-const HELP_COLUMN: usize = 27;
-
-/// Write `--help`: the usage, a line per option, the exit codes.
-pub fn help(l: &mut Line<'_>) {
-    l.msg(msg::HELP_USAGE).bytes(b"\n");
-    for row in OPTIONS {
-        let mut names = crate::text::Buf::new();
-        match row.short {
-            Some(c) => names.push(&[b' ', b' ', b'-', c, b',', b' ']),
-            None => names.push(b"      "),
-        }
-        names.push(b"--");
-        names.push(row.long.as_bytes());
-        match row.takes {
-            Takes::Nothing => {}
-            Takes::Value(v) => {
-                names.push(b" ");
-                names.push(v.as_bytes());
-            }
-            Takes::Optional(v) => {
-                names.push(b" [");
-                names.push(v.as_bytes());
-                names.push(b"]");
-            }
-        }
-        l.bytes(names.as_bytes());
-        for _ in names.as_bytes().len()..HELP_COLUMN {
-            l.bytes(b" ");
-        }
-        l.msg(row.help).bytes(b"\n");
-    }
-    l.msg(msg::HELP_EXIT).bytes(b"\n");
 }
 
 /// One step of the scan.
@@ -200,9 +143,9 @@ impl<'a> Scan<'a> {
         match (row.takes, inline) {
             (Takes::Nothing, None) => Ok(Item::Flag(row.opt)),
             (Takes::Nothing, Some(_)) => Err((Bad::TakesNoValue, whole)),
-            (Takes::Optional(_), v) => Ok(Item::Optional(row.opt, v)),
-            (Takes::Value(_), Some(v)) => Ok(Item::Value(row.opt, v)),
-            (Takes::Value(_), None) => self.value(whole).map(|v| Item::Value(row.opt, v)),
+            (Takes::Optional, v) => Ok(Item::Optional(row.opt, v)),
+            (Takes::Value, Some(v)) => Ok(Item::Value(row.opt, v)),
+            (Takes::Value, None) => self.value(whole).map(|v| Item::Value(row.opt, v)),
         }
     }
 
@@ -216,7 +159,7 @@ impl<'a> Scan<'a> {
             self.skip_cluster();
             return Err((Bad::Unknown, whole));
         };
-        let Takes::Value(_) = row.takes else {
+        let Takes::Value = row.takes else {
             if at_end {
                 self.skip_cluster();
             }
@@ -229,6 +172,15 @@ impl<'a> Scan<'a> {
         }
         self.skip_cluster();
         self.value(whole).map(|v| Item::Value(row.opt, v))
+    }
+
+    /// The index of the argument the last item came from.
+    pub fn last(&self) -> usize {
+        if self.j == 0 {
+            self.i - 1
+        } else {
+            self.i
+        }
     }
 
     fn skip_cluster(&mut self) {

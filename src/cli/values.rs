@@ -93,7 +93,7 @@ pub fn respawn_max(v: &CStr) -> Option<Limit<'_>> {
 /// schedule has at most [`SCHEDULE_MAX`] steps and at least one signal.
 pub fn schedule(b: &[u8], sig: i32) -> Option<Schedule> {
     if let Some(ms) = seconds(b, MAX_EVERY_MS) {
-        return Some(Schedule::simple(sig, ms, ms));
+        return Some(Schedule::simple(sig, ms as u32, ms as u32));
     }
     let mut s = Schedule { steps: [Step::Wait(0); SCHEDULE_MAX], len: 0, repeat: u8::MAX };
     // Whether a signal was seen at all, and since `forever`.
@@ -104,7 +104,7 @@ pub fn schedule(b: &[u8], sig: i32) -> Option<Schedule> {
             continue;
         }
         let step = match item.first() {
-            Some(b'0'..=b'9') => Step::Wait(seconds(item, MAX_EVERY_MS)?),
+            Some(b'0'..=b'9') => Step::Wait(seconds(item, MAX_EVERY_MS)? as u32),
             _ => {
                 (any, repeated) = (true, true);
                 Step::Signal(signal(item.strip_prefix(b"-").unwrap_or(item))?)

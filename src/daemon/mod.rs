@@ -67,8 +67,8 @@ pub struct Daemon<'a> {
     pub(crate) ready: Ready,
     /// `-w`, in milliseconds.
     pub(crate) wait_ms: u64,
-    /// Fork the daemon with the bare `clone` system call.
-    pub(crate) bare_fork: bool,
+    /// How the daemon is forked: libc's way, or the bare `clone` call.
+    pub(crate) fork: fn() -> Result<Forked, Errno>,
 }
 
 impl Default for Daemon<'_> {
@@ -94,7 +94,7 @@ impl<'a> Daemon<'a> {
             user: None,
             ready: Ready::Exec,
             wait_ms: 60_000,
-            bare_fork: false,
+            fork: sys::fork_libc,
         }
     }
 
@@ -102,11 +102,13 @@ impl<'a> Daemon<'a> {
     /// libc's fork: fewer system calls, but libc's cached thread id stays the
     /// caller's in the daemon, so libc's `abort`, `raise` and `pthread_*`
     /// misbehave there. Only for a daemon that execs, or whose code calls
-    /// none of them (the dfork binary's). Off by default.
+    /// none of them (the dfork binary's). Off by default. A function
+    /// pointer, not a flag: a program that only ever asks for one way (in a
+    /// `const`, as the dfork binary does) links only that one.
     ///
     /// [`clone(2)`]: https://man7.org/linux/man-pages/man2/clone.2.html
-    pub fn bare_fork(mut self, yes: bool) -> Self {
-        self.bare_fork = yes;
+    pub const fn bare_fork(mut self, yes: bool) -> Self {
+        self.fork = if yes { sys::fork } else { sys::fork_libc };
         self
     }
 
@@ -185,8 +187,28 @@ impl<'a> Daemon<'a> {
         self
     }
 
+    /// The umask the daemon gets.
+    pub fn umask_of(&self) -> u32 {
+        self.umask
+    }
+
+    /// How the launcher learns that the daemon is ready.
+    pub fn readiness(&self) -> Ready {
+        self.ready
+    }
+
+    /// How long the launcher waits for readiness, in milliseconds.
+    pub fn wait_ms(&self) -> u64 {
+        self.wait_ms
+    }
+
+    /// Whether the daemon stays in the foreground.
+    pub fn is_foreground(&self) -> bool {
+        self.foreground
+    }
+
     /// [`prepare`](Self::prepare) and [`detach`](Prepared::detach) in one step.
-    pub fn start(&self) -> Result<Running<'a>, Error> {
+    pub fn start(&'a self) -> Result<Running<'a>, Error> {
         self.prepare()?.detach(&[])
     }
 
@@ -201,7 +223,7 @@ impl<'a> Daemon<'a> {
     ///
     /// [`flock(2)`]: https://man7.org/linux/man-pages/man2/flock.2.html
     /// [`open(2)`]: https://man7.org/linux/man-pages/man2/open.2.html
-    pub fn prepare(&self) -> Result<Prepared<'a>, Error> {
+    pub fn prepare(&'a self) -> Result<Prepared<'a>, Error> {
         // First, so that nothing else lands on --ready-fd's descriptor.
         let channel = match self.ready {
             Ready::Exec => None,
@@ -224,7 +246,7 @@ impl<'a> Daemon<'a> {
             None => None,
         };
         let mut prep = Prepared {
-            daemon: *self,
+            daemon: self,
             pidfile,
             devnull: Some(null),
             stdout: None,
@@ -272,7 +294,7 @@ pub fn open_append(base: BorrowedFd<'_>, path: &CStr) -> Result<OwnedFd, Errno> 
 /// files are open. [`detach`](Self::detach) forks; dropping it (or
 /// [`abandon`](Self::abandon)) gives everything back.
 pub struct Prepared<'a> {
-    daemon: Daemon<'a>,
+    daemon: &'a Daemon<'a>,
     pidfile: Option<Pidfile<'a>>,
     devnull: Option<OwnedFd>,
     stdout: Option<OwnedFd>,
@@ -375,7 +397,7 @@ impl<'a> Prepared<'a> {
                     status.error(Error::os(Stage::Setsid, e));
                     sys::exit_now(ExitCode::Failed as u8);
                 }
-                let pid = match sys::fork_daemon(self.daemon.bare_fork) {
+                let pid = match (self.daemon.fork)() {
                     Ok(Forked::Child(pid)) => pid,
                     Ok(Forked::Parent(_)) => sys::exit_now(0),
                     Err(e) => {
@@ -465,7 +487,7 @@ impl<'a> Prepared<'a> {
 /// The daemon, set up and running: returned by [`Prepared::detach`] in the
 /// daemon process only.
 pub struct Running<'a> {
-    daemon: Daemon<'a>,
+    daemon: &'a Daemon<'a>,
     pid: i32,
     pidfile: Option<Pidfile<'a>>,
     status: Option<Status>,
@@ -476,7 +498,7 @@ pub struct Running<'a> {
 }
 
 impl<'a> Running<'a> {
-    fn new(daemon: Daemon<'a>, status: Option<Status>, pid: i32) -> Self {
+    fn new(daemon: &'a Daemon<'a>, status: Option<Status>, pid: i32) -> Self {
         Running {
             daemon,
             pid,

@@ -33,7 +33,7 @@ pub fn with_mapped<R>(fd: rustix::fd::BorrowedFd<'_>, max: u64, f: &mut dyn FnMu
 /// nothing.
 ///
 /// [`madvise(2)`]: https://man7.org/linux/man-pages/man2/madvise.2.html
-#[inline(never)]
+#[inline(never)] // its own frame: what lies below it is not live
 pub fn trim_stack() {
     const PAGE: usize = 4096;
     let here = 0u8;

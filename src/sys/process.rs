@@ -28,7 +28,7 @@ pub enum Forked {
 /// `raise`, `abort` and `pthread_*` functions read: in a child made here
 /// it is still the parent's. So this is for children that call none of
 /// them: one that execs at once, and a daemon whose code is known to call
-/// none (see [`fork_daemon`]).
+/// none (see [`fork_libc`]).
 ///
 /// [`fork(2)`]: https://man7.org/linux/man-pages/man2/fork.2.html
 /// [`clone(2)`]: https://man7.org/linux/man-pages/man2/clone.2.html
@@ -36,14 +36,10 @@ pub fn fork() -> Result<Forked, Errno> {
     clone(libc::SIGCHLD)
 }
 
-/// Fork the daemon: libc's fork (musl's `_Fork`: no atfork handlers), which
-/// keeps libc's cached thread id right for a daemon that calls `abort`,
-/// `raise` or `pthread_*`; or, when `bare`, the bare [`fork`] (the dfork
-/// binary's daemon calls nothing that reads that id: two system calls fewer).
-pub fn fork_daemon(bare: bool) -> Result<Forked, Errno> {
-    if bare {
-        return fork();
-    }
+/// Fork as libc's `fork` does (musl's `_Fork`: no atfork handlers), which
+/// keeps libc's cached thread id right in the child: for a daemon that may
+/// call `abort`, `raise` or `pthread_*`. Two system calls more than [`fork`].
+pub fn fork_libc() -> Result<Forked, Errno> {
     // SAFETY: dfork is single-threaded until the daemon body runs, so the
     // child is a whole copy with no lock held by another thread; _Fork
     // updates musl's cached thread id for the child, as fork does.
