@@ -90,7 +90,7 @@ struct Seen<'p> {
     locked: bool,
 }
 
-/// The directory part of `path` ([`fds::parent`]), opened with `O_PATH`, and
+/// The directory part of `path` ([`sys::path::parent`]), opened with `O_PATH`, and
 /// the file's name in it.
 fn open_dir<'p>(path: &'p CStr, buf: &mut [u8; 4096]) -> Result<(OwnedFd, &'p CStr), Errno> {
     let (dir, name_at) = sys::path::parent(path, buf)?;
