@@ -63,7 +63,7 @@ pub struct Config<'a> {
 /// and the offset of the value in it (`-E A=1`, `-EA=1`, `--env=A=1`).
 #[derive(Clone, Copy, Debug)]
 pub struct EnvOpts {
-    at: [(u16, u16); ENV_OPTS_MAX],
+    at: [(u32, u32); ENV_OPTS_MAX],
     len: usize,
 }
 
@@ -85,11 +85,13 @@ impl EnvOpts {
         }
     }
 
-    /// Note `v`, a value in argument `i` of `argv`; false when full.
+    /// Note `v`, a value in argument `i` of `argv`; false when full. (The
+    /// kernel limits an argument to 128 KiB and all of them to far fewer
+    /// than 2^32, so both numbers fit.)
     fn push(&mut self, argv: Argv<'_>, i: usize, v: &CStr) -> bool {
         let off = v.as_ptr() as usize - argv.get(i).as_ptr() as usize;
         let Some(slot) = self.at.get_mut(self.len) else { return false };
-        *slot = (i as u16, off as u16);
+        *slot = (i as u32, off as u32);
         self.len += 1;
         true
     }
