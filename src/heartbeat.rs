@@ -173,6 +173,8 @@ pub fn run(opts: &Options<'_>, d: &Daemon<'_>) -> u8 {
     // A file size limit (ulimit -f) must fail a write with EFBIG, not kill us.
     sys::set_ignore(libc::SIGXFSZ);
     running.ready();
+    // The launcher's deeper frames, before the fork, are not ours to keep.
+    sys::trim_stack();
     tick_loop(&mut log, &zone, opts.every_ms, opts.format);
     running.abandon();
     ExitCode::Ok as u8

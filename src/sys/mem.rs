@@ -28,7 +28,8 @@ pub fn with_mapped<R>(fd: rustix::fd::BorrowedFd<'_>, max: u64, f: &mut dyn FnMu
 /// Give back the stack pages below the caller's frame ([`madvise(2)`]
 /// `MADV_DONTNEED`): pages the launcher's deeper calls touched before the
 /// daemon was forked, which a long-lived daemon would otherwise keep
-/// resident. Called by the supervisor once, before its loop. Assumes 4 KiB
+/// resident. Called by the supervisor and the heartbeat once, before their
+/// loops. Assumes 4 KiB
 /// pages; on a kernel with larger ones the call is refused and changes
 /// nothing.
 ///
