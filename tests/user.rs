@@ -190,3 +190,49 @@ fn chroot_into_a_root_holding_only_the_binary() {
     let out = t.run(dfork(["-r"]).arg(&missing).args(["/dfork", "--version"]));
     assert_eq!((code(&out), stderr(&out)), (125, format!("dfork: chroot {}: No such file or directory\n", missing.display())));
 }
+
+/// Lines of /etc/passwd and /etc/group with missing fields or an id that is
+/// not a number are not entries (musl and glibc skip them): `-u` finds no
+/// such user or group rather than one with made-up values. The files are
+/// bind-mounted over the real ones in a mount namespace of the test's own.
+#[test]
+fn malformed_account_lines_are_skipped() {
+    if !root("malformed_account_lines_are_skipped") || !have("unshare", "malformed_account_lines_are_skipped") {
+        return;
+    }
+    let t = Test::new("user-malformed");
+    let (passwd, group) = (t.path("passwd"), t.path("group"));
+    std::fs::write(
+        &passwd,
+        "root:x:0:0:root:/root:/bin/sh\nshort:x:1500\nbadgid:x:1600:abc:g:/home/b:/bin/sh\nbaduid:x:1x:1700:g:/:/bin/sh\n\
+         nohome:x:1750:1750:g\ngood:x:1800:1800:g:/home/g:/bin/sh\n",
+    )
+    .unwrap();
+    std::fs::write(&group, "root:x:0:\nshortg:x:1900\nbadg:x:abc:\ngoodg:x:2000:good\n").unwrap();
+    let pidfile = t.path("m.pid");
+    let tag = sleep_tag();
+    let run = |spec: &str| {
+        let mut cmd = Command::new("unshare");
+        cmd.args(["--mount", "--propagation", "private", "sh", "-c", "mount --bind \"$1\" /etc/passwd && mount --bind \"$2\" /etc/group && shift 2 && exec \"$@\"", "sh"]);
+        cmd.arg(&passwd).arg(&group).arg(bin()).args(["-u", spec, "-p"]).arg(&pidfile).args(["sleep", &tag]);
+        t.run(&mut cmd)
+    };
+    for (spec, msg) in [
+        ("short", "no such user"),
+        ("badgid", "no such user"),
+        ("baduid", "no such user"),
+        ("nohome", "no such user"),
+        ("good:shortg", "no such group"),
+        ("good:badg", "no such group"),
+    ] {
+        let out = run(spec);
+        assert_eq!((code(&out), stderr(&out)), (125, format!("dfork: user {spec}: {msg}\n")), "-u {spec}");
+        assert!(!pidfile.exists() && sleepers(&tag).is_empty(), "-u {spec}: nothing started");
+    }
+    // The well-formed entries around them still work.
+    let out = run("good:goodg");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let pid = t.track(daemon_pid(&out));
+    assert_eq!((ids(pid, "Uid"), ids(pid, "Gid")), (vec![1800; 4], vec![2000; 4]));
+    kill_and_reap(pid);
+}

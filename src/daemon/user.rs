@@ -71,19 +71,49 @@ impl Refused {
 /// fields (missing ones are empty).
 type Fields<'f> = [&'f [u8]; 7];
 
-/// Call `f` on each line of `/etc/passwd` or `/etc/group` until it returns
-/// true. A missing or unreadable file has no lines; a NUL byte ends a line
-/// too, so no field holds one (they become C strings). `f` is a trait
-/// object: one copy of this function, not one per caller.
-fn scan(path: &CStr, f: &mut dyn FnMut(&Fields<'_>) -> bool) {
-    let Ok(fd) = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK, Mode::empty()) else { return };
+/// The two databases, and how many fields a line of each has.
+#[derive(Clone, Copy)]
+enum Db {
+    /// `/etc/passwd`: name, password, uid, gid, gecos, home, shell.
+    Passwd,
+    /// `/etc/group`: name, password, gid, members.
+    Group,
+}
+
+impl Db {
+    fn path(self) -> &'static CStr {
+        match self {
+            Db::Passwd => c"/etc/passwd",
+            Db::Group => c"/etc/group",
+        }
+    }
+
+    /// Whether `f` (a line with `n` fields) is an entry: every field there,
+    /// and the ids numbers. musl and glibc skip any other line.
+    fn entry(self, f: &Fields<'_>, n: usize) -> bool {
+        match self {
+            Db::Passwd => n >= 7 && id(f[2]).is_some() && id(f[3]).is_some(),
+            Db::Group => n >= 4 && id(f[2]).is_some(),
+        }
+    }
+}
+
+/// Call `f` on each entry of `db` until it returns true; lines that are not
+/// entries (missing fields, an id that is not a number) are skipped, as
+/// musl and glibc skip them. A missing or unreadable file has no lines; a
+/// NUL byte ends a line too, so no field holds one (they become C strings).
+/// `f` is a trait object: one copy of this function, not one per caller.
+fn scan(db: Db, f: &mut dyn FnMut(&Fields<'_>) -> bool) {
+    let Ok(fd) = rustix::fs::open(db.path(), OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK, Mode::empty()) else { return };
     sys::with_mapped(fd.as_fd(), 1 << 24, &mut |text| {
         for line in text.split(|&c| matches!(c, b'\n' | 0)) {
             let mut fields: Fields<'_> = [b""; 7];
+            let mut n = 0;
             for (slot, v) in fields.iter_mut().zip(line.split(|&c| c == b':')) {
                 *slot = v;
+                n += 1;
             }
-            if f(&fields) {
+            if db.entry(&fields, n) && f(&fields) {
                 return;
             }
         }
@@ -123,11 +153,11 @@ impl Ident {
         if !user.is_empty() {
             let number = number(user)?;
             let mut fits = true;
-            scan(c"/etc/passwd", &mut |f| {
+            scan(Db::Passwd, &mut |f| {
                 let uid = id(f[2]);
                 let hit = uid.is_some() && if number.is_some() { uid == number } else { f[0] == user };
                 if hit {
-                    (me.uid, me.gid) = (uid, id(f[3]).unwrap_or(uid.unwrap_or(0)));
+                    (me.uid, me.gid) = (uid, id(f[3]).unwrap_or(0)); // an entry's gid is a number
                     fits = me.set_env(f[0], f[5]);
                     name_len = f[0].len();
                 }
@@ -148,7 +178,7 @@ impl Ident {
                     Some(n) => n,
                     None => {
                         let mut gid = None;
-                        scan(c"/etc/group", &mut |f| {
+                        scan(Db::Group, &mut |f| {
                             gid = id(f[2]).filter(|_| f[0] == g);
                             gid.is_some()
                         });
@@ -167,7 +197,7 @@ impl Ident {
         let name = &me.env[5..5 + name_len];
         let (mut groups, mut n) = (me.groups, 1);
         if !name.is_empty() {
-            scan(c"/etc/group", &mut |f| {
+            scan(Db::Group, &mut |f| {
                 if let Some(g) = id(f[2]).filter(|_| f[3].split(|&c| c == b',').any(|m| m == name)) {
                     if !groups[..n.min(GROUPS_MAX)].contains(&g) {
                         if let Some(slot) = groups.get_mut(n) {
