@@ -216,6 +216,44 @@ mod python_vectors {
         assert!(n >= 600, "{n} vectors");
     }
 
+    /// The version 1 part of a zoneinfo file alone, marked version 1: what
+    /// an old or minimal system ships (no 64-bit part, no footer).
+    fn v1_only(file: &[u8]) -> Vec<u8> {
+        let n = |at: usize| u32::from_be_bytes(file[at..at + 4].try_into().unwrap()) as usize;
+        let (isut, isstd, leap, times, types, chars) = (n(20), n(24), n(28), n(32), n(36), n(40));
+        let mut v1 = file[..44 + times * 5 + types * 6 + chars + leap * 8 + isstd + isut].to_vec();
+        v1[4] = 0;
+        v1
+    }
+
+    /// Version 1 files read as musl and glibc read them: every vector of a
+    /// zoneinfo zone within the 32-bit part's range (to 2038) matches Python
+    /// with the zone given as a version 1 file.
+    #[test]
+    fn version_1_files_match_python_too() {
+        let dir = std::env::temp_dir().join(format!("dfork-tzif-v1-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut n = 0;
+        for row in include_str!("../../tests/data/time_vectors.tsv").lines() {
+            let f: Vec<&str> = row.split('\t').collect();
+            let (tz, epoch, want_ctime) = (f[0], f[1].parse::<i64>().unwrap(), f[2]);
+            let Ok(file) = std::fs::read(std::path::Path::new("/usr/share/zoneinfo").join(tz)) else { continue };
+            if !(i32::MIN as i64..i32::MAX as i64).contains(&epoch) {
+                continue;
+            }
+            let path = dir.join(tz.replace('/', "_"));
+            std::fs::write(&path, v1_only(&file)).unwrap();
+            let spec = std::ffi::CString::new(format!(":{}", path.display())).unwrap();
+            let tm = crate::time::Zone::load(Some(&spec), epoch).local(epoch).expect("in range");
+            let mut c = Buf::new();
+            ctime(&tm, &mut c);
+            assert_eq!(std::str::from_utf8(c.as_bytes()).unwrap(), want_ctime, "version 1 {tz} at {epoch}");
+            n += 1;
+        }
+        std::fs::remove_dir_all(&dir).ok();
+        assert!(n >= 200, "{n} vectors: is tzdata installed?");
+    }
+
     /// A daemon reads its zone once, at start: one zone loaded in 2023 must
     /// still be right for every later vector (kept transitions, then the rule).
     #[test]

@@ -114,7 +114,7 @@ impl Zone {
     }
 
     /// The zone a zoneinfo file's bytes describe, for times from `from` on;
-    /// None when they are not a version 2+ zoneinfo file. (What [`load`]
+    /// None when they are not a zoneinfo file. (What [`load`]
     /// does with a mapped file; here for the fuzzer and for library users.)
     ///
     /// [`load`]: Self::load
@@ -379,14 +379,15 @@ impl<'a> Bytes<'a> {
         Some(a)
     }
 
-    /// A header's six counts: isut, isstd, leap, time, type, char.
-    fn header(&mut self) -> Option<[usize; 6]> {
+    /// A header: its version byte (0 for version 1, else `2`, `3`...) and
+    /// its six counts: isut, isstd, leap, time, type, char.
+    fn header(&mut self) -> Option<(u8, [usize; 6])> {
         let h = self.take(44)?;
         let mut c = [0; 6];
         for (v, b) in c.iter_mut().zip(h[20..].chunks_exact(4)) {
             *v = be32(b) as usize;
         }
-        h.starts_with(b"TZif").then_some(c)
+        h.starts_with(b"TZif").then_some((h[4], c))
     }
 }
 
@@ -394,27 +395,39 @@ fn be32(b: &[u8]) -> u32 {
     b.first_chunk().map_or(0, |b| u32::from_be_bytes(*b))
 }
 
-/// A zoneinfo file ([tzfile(5)], version 2 or later: every tzdata since
-/// 2005): the transitions after `from`, the offset in force at `from`, and
-/// the footer rule.
+/// A zoneinfo file ([tzfile(5)], [RFC 8536]): the transitions after `from`,
+/// the offset in force at `from`, and the footer rule. A version 2 or later
+/// file (every tzdata since 2005) is read from its 64-bit part; a version 1
+/// file has only the 32-bit part and no footer, and is read from that, as
+/// musl and glibc read it (after its last transition its last offset holds).
 ///
 /// [tzfile(5)]: https://man7.org/linux/man-pages/man5/tzfile.5.html
+/// [RFC 8536]: https://www.rfc-editor.org/rfc/rfc8536
 fn parse_file(z: &mut Zone, f: &[u8], from: i64) -> Option<()> {
     let mut f = Bytes(f);
-    // Skip the 32-bit part: the 64-bit one follows it.
-    let [isut, isstd, leap, times, types, chars] = f.header()?;
-    f.take(times * 5 + types * 6 + chars + leap * 8 + isstd + isut)?;
-    let [isut, isstd, leap, times, types, chars] = f.header()?;
-    let at = f.take(times * 8)?;
+    let (version, mut counts) = f.header()?;
+    // The width of a time: 4 bytes in the 32-bit part, 8 in the 64-bit one.
+    let mut width = 4;
+    if version != 0 {
+        // Skip the 32-bit part: the 64-bit one follows it.
+        let [isut, isstd, leap, times, types, chars] = counts;
+        f.take(times * 5 + types * 6 + chars + leap * 8 + isstd + isut)?;
+        (counts, width) = (f.header()?.1, 8);
+    }
+    let [isut, isstd, leap, times, types, chars] = counts;
+    let at = f.take(times * width)?;
     let idx = f.take(times)?;
     let info = f.take(types * 6)?;
-    f.take(chars + leap * 12 + isstd + isut)?;
+    f.take(chars + leap * (width + 4) + isstd + isut)?;
     let off = |i: u8| info.get(6 * i as usize..).filter(|r| r.len() >= 6).map(|r| be32(r) as i32);
     // Type 0 holds before the first transition (RFC 8536); transitions at or
     // before `from` only decide the offset in force at `from`.
     z.base = off(0)?;
-    for (t, &i) in at.chunks_exact(8).zip(idx) {
-        let t = ((be32(t) as u64) << 32 | be32(&t[4..]) as u64) as i64;
+    for (t, &i) in at.chunks_exact(width).zip(idx) {
+        let t = match width {
+            4 => be32(t) as i32 as i64,
+            _ => ((be32(t) as u64) << 32 | be32(&t[4..]) as u64) as i64,
+        };
         let o = off(i)?;
         if t <= from {
             z.base = o;
@@ -424,8 +437,8 @@ fn parse_file(z: &mut Zone, f: &[u8], from: i64) -> Option<()> {
             z.n += 1;
         }
     }
-    // `\nRULE\n`; an empty rule means none.
-    let foot = f.0.get(1..).unwrap_or(&[]);
+    // `\nRULE\n` (version 2 on); an empty rule means none.
+    let foot = if version == 0 { &[][..] } else { f.0.get(1..).unwrap_or(&[]) };
     let rule = &foot[..foot.iter().position(|&c| c == b'\n').unwrap_or(0)];
     if !rule.is_empty() {
         z.rule = parse_rule(rule);
