@@ -68,6 +68,8 @@ struct Log<'a> {
     id: (u64, u64),
     /// The tail of a line the disk had no room for, written before the next.
     pending: Buf,
+    /// Device and inode of the daemon's pidfile: never the log.
+    pidfile: Option<(u64, u64)>,
 }
 
 impl<'a> Log<'a> {
@@ -75,13 +77,21 @@ impl<'a> Log<'a> {
         sys::path::base(&self.dir)
     }
 
-    /// Open the log for appending, never through a symlink, and only if it is a
-    /// regular file (a FIFO or device would block or lie about rotation).
+    /// Open the log for appending, never through a symlink, never waiting
+    /// (a FIFO is opened without blocking), and only if it is a regular file
+    /// (a FIFO or device would block or lie about rotation) and not the
+    /// pidfile.
     fn open(&mut self) -> Result<(), Error> {
-        let fd = open_append(self.base(), self.path).map_err(|e| Error::os(Stage::Log, e))?;
-        let st = fs::fstat(&fd).map_err(|e| Error::os(Stage::Log, e))?;
+        let (fd, st) = open_append(self.base(), self.path).map_err(|e| match e {
+            // A FIFO (or socket) nobody reads: not a regular file either way.
+            Errno::NXIO => Error::text(Stage::Log, Text::NotRegular),
+            e => Error::os(Stage::Log, e),
+        })?;
         if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
             return Err(Error::text(Stage::Log, Text::NotRegular));
+        }
+        if self.pidfile == Some((st.st_dev, st.st_ino)) {
+            return Err(Error::text(Stage::Log, Text::IsPidfile));
         }
         self.fd = Some(fd);
         self.id = (st.st_dev, st.st_ino);
@@ -145,10 +155,15 @@ pub fn run(opts: &Options<'_>, d: &Daemon<'_>) -> u8 {
         Ok(p) => p,
         Err(e) => return d.report(e),
     };
-    let mut log = Log { path: opts.log, dir: None, fd: None, id: (0, 0), pending: Buf::new() };
+    let mut log = Log { path: opts.log, dir: None, fd: None, id: (0, 0), pending: Buf::new(), pidfile: None };
     let opened = anchor(d.chroot, &mut log.path).map_err(|e| Error::os(Stage::Log, e)).and_then(|dir| {
         log.dir = dir;
-        log.open()
+        log.open()?;
+        // The pidfile may not exist yet (the daemon creates it): its path, then.
+        match &log.fd {
+            Some(fd) if fs::fstat(fd).is_ok_and(|st| prep.is_pidfile(&st)) => Err(Error::text(Stage::Log, Text::IsPidfile)),
+            _ => Ok(()),
+        }
     });
     let log_fd = match (opened, &log.fd) {
         (Ok(()), Some(fd)) => fd.as_fd(),
@@ -172,6 +187,7 @@ pub fn run(opts: &Options<'_>, d: &Daemon<'_>) -> u8 {
     }
     // A file size limit (ulimit -f) must fail a write with EFBIG, not kill us.
     sys::set_ignore(libc::SIGXFSZ);
+    log.pidfile = running.pidfile().and_then(|p| fs::fstat(p.fd()).ok()).map(|st| (st.st_dev, st.st_ino));
     running.ready();
     // The launcher's deeper frames, before the fork, are not ours to keep.
     sys::trim_stack();

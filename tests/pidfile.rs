@@ -67,7 +67,7 @@ fn symlink_fifo_directory_and_hardlink_are_refused() {
         (&link, "is a symbolic link; refusing to follow it"),
         (&dangling, "is a symbolic link; refusing to follow it"),
         (&fifo, "not a regular file"),
-        (&dir, "Is a directory"),
+        (&dir, "not a regular file"),
         (&hard, "has more than one hard link"),
     ];
     for (path, why) in cases {

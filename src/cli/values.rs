@@ -45,20 +45,6 @@ pub fn seconds(b: &[u8], max_ms: u64) -> Option<u64> {
     (ms > 0 && ms <= max_ms).then_some(ms)
 }
 
-/// Signal names, without `SIG`, in the order of [`SIGNAL_NUMBERS`].
-const SIGNAL_NAMES: [&[u8]; 30] = [
-    b"HUP", b"INT", b"QUIT", b"ILL", b"TRAP", b"ABRT", b"BUS", b"FPE", b"KILL", b"USR1", b"SEGV", b"USR2", b"PIPE", b"ALRM", b"TERM", b"CHLD",
-    b"CONT", b"STOP", b"TSTP", b"TTIN", b"TTOU", b"URG", b"XCPU", b"XFSZ", b"VTALRM", b"PROF", b"WINCH", b"IO", b"PWR", b"SYS",
-];
-
-/// Their numbers on this architecture (they differ on mips).
-const SIGNAL_NUMBERS: [i32; 30] = [
-    libc::SIGHUP, libc::SIGINT, libc::SIGQUIT, libc::SIGILL, libc::SIGTRAP, libc::SIGABRT, libc::SIGBUS, libc::SIGFPE, libc::SIGKILL, libc::SIGUSR1,
-    libc::SIGSEGV, libc::SIGUSR2, libc::SIGPIPE, libc::SIGALRM, libc::SIGTERM, libc::SIGCHLD, libc::SIGCONT, libc::SIGSTOP, libc::SIGTSTP,
-    libc::SIGTTIN, libc::SIGTTOU, libc::SIGURG, libc::SIGXCPU, libc::SIGXFSZ, libc::SIGVTALRM, libc::SIGPROF, libc::SIGWINCH, libc::SIGIO,
-    libc::SIGPWR, libc::SIGSYS,
-];
-
 /// A signal by name (`TERM`, `SIGTERM`, `term`) or number (`15`; 1 to
 /// 64, no sign, no leading zero).
 pub fn signal(b: &[u8]) -> Option<i32> {
@@ -74,8 +60,7 @@ pub fn signal(b: &[u8]) -> Option<i32> {
     if let Some(n) = decimal(name) {
         return (1..=64).contains(&n).then_some(n as i32);
     }
-    let i = SIGNAL_NAMES.iter().position(|w| *w == name)?;
-    Some(SIGNAL_NUMBERS[i])
+    crate::sys::signal_by_name(name)
 }
 
 /// `--respawn-max COUNT/SECONDS`: COUNT from 1 to [`MAX_COUNT`], SECONDS as

@@ -5,11 +5,12 @@
 use super::pidfile;
 use super::ready::Outcome;
 use super::Prepared;
-use crate::report::out::write_all;
+use crate::report::out::{err_line, write_all};
 use crate::report::{msg, Error, ExitCode, Line, Stage, Text};
 use crate::sys;
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
+use rustix::process::WaitOptions;
 
 /// The launcher's status pipe, as the daemon holds it: the write end, and
 /// the read end kept so that writing never meets a closed pipe.
@@ -51,10 +52,11 @@ pub(super) fn launcher_wait(prep: &mut Prepared<'_>, rd: OwnedFd, middle: i32) -
     }
     sys::reap(middle);
     let d = &prep.daemon;
-    let err = match err {
-        None if !ready => Some(Error::text(Stage::Start, Text::Died)),
-        e => e,
-    };
+    if err.is_none() && !ready {
+        // No record: the daemon died before it could say anything.
+        prep.abandon();
+        sys::exit_now(died(prep));
+    }
     if let Some(e) = err {
         prep.abandon();
         sys::exit_now(d.report(e));
@@ -78,6 +80,37 @@ pub(super) fn launcher_wait(prep: &mut Prepared<'_>, rd: OwnedFd, middle: i32) -
         Line::stdout().msg(msg::DAEMON_PID).num(pid as u64).end();
     }
     sys::exit_now(ExitCode::Ok as u8)
+}
+
+/// Say how the daemon died during start-up; the exit code. The launcher is
+/// a child subreaper (see `Prepared::detach`): the dead daemon, orphaned
+/// when the middle process exited, is its child now, and its status says
+/// which signal killed it. The only file the daemon writes before exec is
+/// the pidfile, so SIGXFSZ (a file size limit) names that step.
+fn died(prep: &Prepared<'_>) -> u8 {
+    let d = prep.daemon;
+    // It closed the status pipe as it died, a moment before its status is
+    // there to take: wait for it (it is our only child left; with SIGCHLD
+    // ignored the kernel takes it, and the wait ends with ECHILD).
+    let signal = loop {
+        match rustix::process::wait(WaitOptions::empty()) {
+            Err(Errno::INTR) => {}
+            Ok(Some((_, st))) => break st.terminating_signal(),
+            _ => break None,
+        }
+    };
+    let Some(sig) = signal else { return d.report(Error::text(Stage::Start, Text::Died)) };
+    let stage = if sig == libc::SIGXFSZ { Stage::WritePid } else { Stage::Start };
+    let mut l = err_line(stage.verb());
+    if let Some(p) = d.path_of(stage) {
+        l.bytes(b" ").cstr(p);
+    }
+    l.bytes(b": ").msg(msg::KILLED_DURING_START).num(sig as u64);
+    if let Some(name) = sys::signal_name(sig) {
+        l.bytes(b" (SIG").bytes(name).bytes(b")");
+    }
+    l.end();
+    ExitCode::Failed as u8
 }
 
 /// Read exactly one record; `Ok(false)` at EOF.

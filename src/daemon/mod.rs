@@ -283,11 +283,27 @@ fn refused(r: Refused) -> Error {
 }
 
 /// Open an output file for appending: `O_APPEND | O_CREAT | O_NOFOLLOW`, mode
-/// 0644 (the caller has the umask at 0). Not opened non-blocking: a FIFO waits
-/// for its reader, as a shell redirection would.
-pub fn open_append(base: BorrowedFd<'_>, path: &CStr) -> Result<OwnedFd, Errno> {
-    let flags = OFlags::WRONLY | OFlags::APPEND | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    fs::openat(base, path, flags, Mode::from_bits_truncate(0o644))
+/// 0644 (the caller has the umask at 0), and its identity. Opened
+/// `O_NONBLOCK`, so that nothing can hang the open ([`open(2)`]): a FIFO
+/// without a reader fails at once (ENXIO, "No such device or address").
+/// For a file that is not regular (a FIFO with its reader, a terminal, a
+/// device) the flag is then cleared, so writes wait as they would through
+/// a shell redirection; a regular file ignores it.
+///
+/// [`open(2)`]: https://man7.org/linux/man-pages/man2/open.2.html
+pub fn open_append(base: BorrowedFd<'_>, path: &CStr) -> Result<(OwnedFd, fs::Stat), Errno> {
+    let flags = OFlags::WRONLY | OFlags::APPEND | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+    let fd = fs::openat(base, path, flags, Mode::from_bits_truncate(0o644))?;
+    let st = fs::fstat(&fd)?;
+    if fs::FileType::from_raw_mode(st.st_mode) != fs::FileType::RegularFile {
+        rustix::fs::fcntl_setfl(&fd, OFlags::WRONLY | OFlags::APPEND)?;
+    }
+    Ok((fd, st))
+}
+
+/// Whether `a` and `b` are the same file (device and inode).
+pub fn same(a: &fs::Stat, b: &fs::Stat) -> bool {
+    a.st_dev == b.st_dev && a.st_ino == b.st_ino
 }
 
 /// A start whose fallible, pre-fork part is done: the pidfile is locked and the
@@ -313,13 +329,32 @@ impl<'a> Prepared<'a> {
             let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
             self.root = Some(fs::open(r, flags, Mode::empty()).map_err(|e| Error::os(Stage::Chroot, e))?);
         }
-        if let Some(p) = d.stdout {
-            self.stdout = Some(open_append(cwd, p).map_err(|e| Error::os(Stage::Stdout, e))?);
-        }
-        if let Some(p) = d.stderr {
-            self.stderr = Some(open_append(cwd, p).map_err(|e| Error::os(Stage::Stderr, e))?);
+        for (stage, path) in [(Stage::Stdout, d.stdout), (Stage::Stderr, d.stderr)] {
+            let Some(p) = path else { continue };
+            let (fd, st) = open_append(cwd, p).map_err(|e| match e {
+                // O_NONBLOCK's answer for a FIFO (or socket) that nobody reads.
+                Errno::NXIO => Error::text(stage, Text::NoReader),
+                e => Error::os(stage, e),
+            })?;
+            // The pidfile holds the pid alone: no output goes into it.
+            if self.is_pidfile(&st) {
+                return Err(Error::text(stage, Text::IsPidfile));
+            }
+            *if stage == Stage::Stdout { &mut self.stdout } else { &mut self.stderr } = Some(fd);
         }
         Ok(())
+    }
+
+    /// Whether `st` is the pidfile: the one locked, or (when the daemon is to
+    /// create it) whatever its path names now. A file opened for another use
+    /// must not be it.
+    pub fn is_pidfile(&self, st: &fs::Stat) -> bool {
+        let pidfile = match (&self.pidfile, self.daemon.pidfile) {
+            (Some(p), _) => fs::fstat(p.fd()),
+            (None, Some(path)) => fs::statat(fs::CWD, path, fs::AtFlags::SYMLINK_NOFOLLOW),
+            (None, None) => return false,
+        };
+        pidfile.is_ok_and(|p| same(&p, st))
     }
 
     /// The pidfile, when it existed and is locked (a missing one is created
@@ -379,6 +414,10 @@ impl<'a> Prepared<'a> {
         let (rd, wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
             .map_err(|e| Error::os(Stage::Pipe, e))
             .inspect_err(|_| self.abandon())?;
+        // A daemon that dies before it can report becomes our child once the
+        // middle process is gone: its status names the signal. (Best effort:
+        // without it, "died during start-up" is all the launcher can say.)
+        let _ = sys::set_subreaper();
         match sys::fork_quiet() {
             Err(e) => {
                 self.abandon();

@@ -77,7 +77,11 @@ impl<'a> Pidfile<'a> {
         // removed the file (rare), or someone held a shared lock for a
         // moment (1 ms a round: a second in all).
         for _ in 0..1000 {
-            let fd = fs::openat(base, path, flags, Mode::from_bits_truncate(0o644))?;
+            let fd = match fs::openat(base, path, flags, Mode::from_bits_truncate(0o644)) {
+                // A directory (opened for writing): what --status says of it too.
+                Err(Errno::ISDIR) => return Err(Refused::NotRegular),
+                r => r?,
+            };
             match fs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
                 Ok(()) => {}
                 // A shared lock is `--status` or `--stop` looking for a

@@ -125,7 +125,7 @@ impl Channel {
         // The launcher waits for the daemon: SIGCHLD must not be ignored
         // (the kernel would reap it unseen), and comes through a signalfd.
         sys::set_default(libc::SIGCHLD);
-        rustix::process::set_child_subreaper(Some(rustix::process::getpid()))?;
+        sys::set_subreaper()?;
         sys::set_mask(libc::SIG_BLOCK, &[libc::SIGCHLD])?;
         Ok(Channel { rd, sig: sys::signalfd(&[libc::SIGCHLD])?, hand: Handoff { wr, var } })
     }

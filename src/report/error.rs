@@ -128,14 +128,20 @@ pub enum Text {
     UnsafeDir = -11,
     /// A pidfile that is not strictly `PID\n`.
     BadPidfile = -12,
+    /// An output or log file that is the pidfile too.
+    IsPidfile = -13,
+    /// An output file that is a FIFO (or socket) nobody reads.
+    NoReader = -14,
 }
 
 impl Text {
     /// The reason with this code, if it is one.
     fn from_code(code: i32) -> Option<Text> {
         use Text::*;
-        const ALL: [Text; 12] =
-            [NotRegular, Linked, TooManyVars, Died, Symlink, NoUser, NoGroup, TooManyGroups, StillPrivileged, UnsafeOwner, UnsafeDir, BadPidfile];
+        const ALL: [Text; 14] = [
+            NotRegular, Linked, TooManyVars, Died, Symlink, NoUser, NoGroup, TooManyGroups, StillPrivileged, UnsafeOwner, UnsafeDir, BadPidfile,
+            IsPidfile, NoReader,
+        ];
         ALL.into_iter().find(|t| *t as i32 == code)
     }
 
@@ -154,6 +160,8 @@ impl Text {
             Text::UnsafeOwner => msg::UNSAFE_OWNER,
             Text::UnsafeDir => msg::UNSAFE_DIR,
             Text::BadPidfile => msg::BAD_PIDFILE,
+            Text::IsPidfile => msg::IS_PIDFILE,
+            Text::NoReader => msg::NO_READER,
         }
     }
 }
@@ -247,9 +255,9 @@ mod tests {
             let s = Stage::from_u8(b);
             assert!(s as u8 == b || (b > Stage::Supervise as u8 && s == Stage::Start), "{b} gave {s:?}");
         }
-        for code in -12..=-1 {
+        for code in -14..=-1 {
             assert_eq!(Text::from_code(code).map(|t| t as i32), Some(code));
         }
-        assert_eq!(Text::from_code(-13), None);
+        assert_eq!(Text::from_code(-15), None);
     }
 }

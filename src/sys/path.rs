@@ -24,10 +24,13 @@ pub fn base(anchor: &Option<OwnedFd>) -> BorrowedFd<'_> {
 }
 
 /// The directory part of `path` (`.` for a bare name, `/` at the root) as a
-/// C string in `buf`, and where the file's name starts in `path`.
+/// C string in `buf`, and where the file's name starts in `path`. Slashes
+/// at the end belong to the name (`a/b/` is `b/` in `a`): opened there, it
+/// names `b` only if `b` is a directory, as the whole path does.
 pub fn parent<'b>(path: &CStr, buf: &'b mut [u8; 4096]) -> Result<(&'b CStr, usize), Errno> {
     let b = path.to_bytes();
-    let (dir, name_at) = match b.iter().rposition(|&c| c == b'/') {
+    let end = b.iter().rposition(|&c| c != b'/').map_or(0, |i| i + 1);
+    let (dir, name_at) = match b[..end].iter().rposition(|&c| c == b'/') {
         Some(0) => (&b"/"[..], 1),
         Some(i) => (&b[..i], i + 1),
         None => (&b"."[..], 0),

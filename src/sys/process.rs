@@ -89,6 +89,16 @@ pub fn reap(pid: i32) {
     while unsafe { libc::syscall(libc::SYS_wait4, pid, 0usize, libc::__WALL, 0usize) } == -1 && last_errno() == Errno::INTR {}
 }
 
+/// Make this process a child subreaper ([`PR_SET_CHILD_SUBREAPER`]): an
+/// orphaned descendant becomes its child, not init's, so it can reap it and
+/// learn how it ended.
+///
+/// [`PR_SET_CHILD_SUBREAPER`]: https://man7.org/linux/man-pages/man2/PR_SET_CHILD_SUBREAPER.2const.html
+pub fn set_subreaper() -> Result<(), Errno> {
+    // The kernel reads the argument as a flag: any pid means "on".
+    rustix::process::set_child_subreaper(Some(rustix::process::Pid::INIT))
+}
+
 /// End this process at once with [`_exit(2)`]: no atexit handlers, no flushing.
 ///
 /// [`_exit(2)`]: https://man7.org/linux/man-pages/man2/_exit.2.html

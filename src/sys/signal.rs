@@ -194,3 +194,27 @@ pub fn signal(sig: c_int) -> rustix::process::Signal {
     // memory-safe: nothing in this process depends on it.
     unsafe { rustix::process::Signal::from_raw_unchecked(sig) }
 }
+
+/// Signal names, without `SIG`, in the order of [`NUMBERS`].
+const NAMES: [&[u8]; 30] = [
+    b"HUP", b"INT", b"QUIT", b"ILL", b"TRAP", b"ABRT", b"BUS", b"FPE", b"KILL", b"USR1", b"SEGV", b"USR2", b"PIPE", b"ALRM", b"TERM", b"CHLD",
+    b"CONT", b"STOP", b"TSTP", b"TTIN", b"TTOU", b"URG", b"XCPU", b"XFSZ", b"VTALRM", b"PROF", b"WINCH", b"IO", b"PWR", b"SYS",
+];
+
+/// Their numbers on this architecture (they differ on mips).
+const NUMBERS: [i32; 30] = [
+    libc::SIGHUP, libc::SIGINT, libc::SIGQUIT, libc::SIGILL, libc::SIGTRAP, libc::SIGABRT, libc::SIGBUS, libc::SIGFPE, libc::SIGKILL, libc::SIGUSR1,
+    libc::SIGSEGV, libc::SIGUSR2, libc::SIGPIPE, libc::SIGALRM, libc::SIGTERM, libc::SIGCHLD, libc::SIGCONT, libc::SIGSTOP, libc::SIGTSTP,
+    libc::SIGTTIN, libc::SIGTTOU, libc::SIGURG, libc::SIGXCPU, libc::SIGXFSZ, libc::SIGVTALRM, libc::SIGPROF, libc::SIGWINCH, libc::SIGIO,
+    libc::SIGPWR, libc::SIGSYS,
+];
+
+/// The signal named `name` (upper case, without `SIG`) on this architecture.
+pub fn signal_by_name(name: &[u8]) -> Option<c_int> {
+    NAMES.iter().position(|w| *w == name).map(|i| NUMBERS[i])
+}
+
+/// The name of signal `sig` (without `SIG`), when it has one here.
+pub fn signal_name(sig: c_int) -> Option<&'static [u8]> {
+    NUMBERS.iter().position(|&n| n == sig).map(|i| NAMES[i])
+}
