@@ -26,6 +26,7 @@ use crate::sys::{self, Clock, Forked};
 use crate::text::Buf;
 use crate::time::{stamp, Format, Local, Zone};
 use core::ffi::CStr;
+use rustix::fd::BorrowedFd;
 use rustix::io::Errno;
 use rustix::process::Pid;
 
@@ -67,10 +68,11 @@ const SIGNALS: [i32; 6] = [libc::SIGCHLD, libc::SIGTERM, libc::SIGINT, libc::SIG
 
 /// Supervise COMMAND in the daemon until SIGTERM, SIGINT or
 /// `--respawn-max`; never returns. `exec` runs in each child, after the
-/// fork: it builds COMMAND's environment there and execs it, returning only
+/// fork, with the directory a relative COMMAND path is resolved in: it
+/// builds COMMAND's environment there and execs it, returning only
 /// the error. The launcher learns of the first exec: it returns 0 once
 /// COMMAND runs, or 126/127 when it cannot.
-pub fn run(mut running: Running<'_>, opts: &Options<'_>, zone: &Zone, exec: &mut dyn FnMut() -> Errno) -> ! {
+pub fn run(mut running: Running<'_>, opts: &Options<'_>, zone: &Zone, exec: &mut dyn FnMut(Option<BorrowedFd<'_>>) -> Errno) -> ! {
     let name = running.command();
     // The pidfile's lock is the supervisor's, not its children's.
     let cloexec = |p: &Pidfile<'_>| rustix::io::fcntl_setfd(p.fd(), rustix::io::FdFlags::CLOEXEC);
@@ -92,7 +94,7 @@ pub fn run(mut running: Running<'_>, opts: &Options<'_>, zone: &Zone, exec: &mut
                 break;
             }
             if now >= wake {
-                let (pid, failed) = spawn(exec);
+                let (pid, failed) = spawn(&mut || exec(running.command_dir()));
                 match failed {
                     Some(e) if first => running.fail(Error::os(Stage::Exec, e)),
                     Some(e) => Error::os(Stage::Exec, e).print(Some(name)),

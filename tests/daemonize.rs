@@ -296,3 +296,57 @@ fn help_and_version() {
     assert_eq!(String::from_utf8(out.stdout).unwrap(), version_line());
 }
 
+
+/// A command path with a slash is resolved in the directory dfork was
+/// started in (as a shell, `env` and start-stop-daemon resolve it), not in
+/// the daemon's `/`: programs and scripts, first start and restarts; a
+/// missing one is 127, a non-executable one 126, named as written.
+#[test]
+fn a_relative_command_path_means_the_launchers_directory() {
+    let t = Test::new("relative-command");
+    let dir = t.path("work");
+    std::fs::create_dir_all(dir.join("bin")).unwrap();
+    let marker = t.path("ran");
+    let script = format!("#!/bin/sh\necho \"$0\" >> {}\nexec sleep 100.{}\n", marker.display(), unique());
+    for p in ["tool", "bin/tool"] {
+        std::fs::write(dir.join(p), &script).unwrap();
+        std::fs::set_permissions(dir.join(p), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
+    std::fs::copy(which("sleep"), dir.join("mysleep")).unwrap();
+    std::fs::write(dir.join("plain"), "").unwrap();
+    let pidfile = t.path("r.pid");
+    let start = |args: &[&str]| {
+        let out = t.run(dfork(["-p".as_ref(), pidfile.as_os_str()]).args(args).current_dir(&dir));
+        (code(&out), stderr(&out), out)
+    };
+    let lines = || std::fs::read_to_string(&marker).unwrap_or_default().lines().count();
+    for (n, cmd) in ["./tool", "bin/tool"].into_iter().enumerate() {
+        let (c, e, out) = start(&[cmd]);
+        assert_eq!((c, e.as_str()), (0, ""), "{cmd}");
+        assert!(wait_for(5, || lines() == n + 1), "{cmd} ran");
+        kill_and_reap(daemon_pid(&out));
+    }
+    let tag = sleep_tag();
+    let (c, e, out) = start(&["./mysleep", &tag]);
+    assert_eq!((c, e.as_str()), (0, ""), "a program, not a script");
+    kill_and_reap(daemon_pid(&out));
+    // Restarts exec it again from the same directory.
+    let (c, e, _) = start(&["--respawn", "--respawn-delay", "0.05", "./tool"]);
+    assert_eq!((c, e.as_str()), (0, ""));
+    let sup = t.track(read_pidfile(&pidfile));
+    assert!(wait_for(5, || lines() == 3), "the first child ran the tool");
+    let first = children(sup);
+    assert_eq!(first.len(), 1);
+    kill_and_reap(first[0]);
+    assert!(wait_for(5, || lines() == 4), "the restart ran the tool again");
+    let out = t.run(dfork(["--stop", "-p"]).arg(&pidfile));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    // A script's interpreter is handed the absolute name (so it can open it).
+    let d = dir.display();
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), format!("{d}/./tool\n{d}/bin/tool\n{d}/./tool\n{d}/./tool\n"));
+    for (cmd, want, why) in [("./missing", 127, "No such file or directory"), ("bin/missing", 127, "No such file or directory"), ("./plain", 126, "Permission denied")] {
+        let (c, e, _) = start(&[cmd]);
+        assert_eq!((c, e), (want, format!("dfork: exec {cmd}: {why}\n")), "{cmd}");
+        assert!(!pidfile.exists(), "{cmd}: no pidfile");
+    }
+}

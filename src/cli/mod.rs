@@ -15,6 +15,7 @@ use crate::text::Buf;
 use crate::time::Zone;
 use crate::{control, heartbeat, supervise};
 use core::ffi::CStr;
+use rustix::fd::BorrowedFd;
 use rustix::io::Errno;
 
 /// Run dfork with these arguments; the return value is the exit code.
@@ -106,15 +107,15 @@ fn exec(argv: Argv<'static>, cfg: &Config<'static>, d: &mut Daemon<'_>) -> u8 {
     // The supervisor's children build their environment themselves, after
     // the fork: the supervisor never holds the table.
     if let (Some(opts), Some(zone)) = (&cfg.respawn, &zone) {
-        supervise::run(running, opts, zone, &mut || match added {
-            0 => sys::exec_search(name, cmd, sys::env()),
-            _ => exec_with_env(&extra, None, name, cmd),
+        supervise::run(running, opts, zone, &mut |dir| match added {
+            0 => sys::exec_search(name, dir, cmd, sys::env()),
+            _ => exec_with_env(&extra, dir, None, name, cmd),
         })
     }
     if added == 0 {
         running.exec(cmd, sys::env())
     }
-    exec_with_env(&extra, Some(running), name, cmd);
+    exec_with_env(&extra, None, Some(running), name, cmd);
     ExitCode::Failed as u8 // not reached: Running::exec does not return
 }
 
@@ -132,7 +133,7 @@ struct Extra<'c> {
 /// (8 KiB: out of line, so no other path's frame, and no daemon's, carries
 /// it). Returns only a supervisor's child's exec error.
 #[inline(never)]
-fn exec_with_env(extra: &Extra<'_>, running: Option<Running<'_>>, name: &CStr, cmd: CArgv) -> Errno {
+fn exec_with_env(extra: &Extra<'_>, dir: Option<BorrowedFd<'_>>, running: Option<Running<'_>>, name: &CStr, cmd: CArgv) -> Errno {
     // Checked by the caller: the inherited environment plus every addition fits.
     let mut env = EnvTable::new();
     if !env.inherit(sys::env()) {
@@ -146,7 +147,7 @@ fn exec_with_env(extra: &Extra<'_>, running: Option<Running<'_>>, name: &CStr, c
     extra.env.each(extra.argv, |kv| {
         env.set(kv);
     });
-    let Some(running) = running else { return sys::exec_search(name, cmd, env.as_ptr()) };
+    let Some(running) = running else { return sys::exec_search(name, dir, cmd, env.as_ptr()) };
     // NOTIFY_SOCKET last: it must name our socket. Copied, because `running`
     // is consumed by the exec while the table still points at the name.
     let var = running.notify_var().map(|v| Buf::copy_of(v.to_bytes_with_nul()));

@@ -252,6 +252,7 @@ impl<'a> Daemon<'a> {
             stdout: None,
             stderr: None,
             root: None,
+            command_dir: None,
             channel,
         };
         prep.open_files().inspect_err(|_| prep.abandon())?;
@@ -319,6 +320,8 @@ pub struct Prepared<'a> {
     root: Option<OwnedFd>,
     /// The readiness protocol.
     channel: Option<Channel>,
+    /// The launcher's directory, held for a relative COMMAND path.
+    command_dir: Option<OwnedFd>,
 }
 
 impl<'a> Prepared<'a> {
@@ -328,6 +331,13 @@ impl<'a> Prepared<'a> {
         if let Some(r) = d.chroot {
             let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
             self.root = Some(fs::open(r, flags, Mode::empty()).map_err(|e| Error::os(Stage::Chroot, e))?);
+        }
+        // `./tool` and `bin/tool` mean the launcher's directory, as for a
+        // shell or start-stop-daemon (inside -r's root they mean -c there).
+        if let (Some(c), None) = (d.command, d.chroot) {
+            if c.to_bytes().contains(&b'/') {
+                self.command_dir = sys::path::anchor(c).map_err(|e| Error::os(Stage::Exec, e))?;
+            }
         }
         for (stage, path) in [(Stage::Stdout, d.stdout), (Stage::Stderr, d.stderr)] {
             let Some(p) = path else { continue };
@@ -490,6 +500,7 @@ impl<'a> Prepared<'a> {
         }
         drop((self.stdout.take(), self.stderr.take()));
         r.null = self.devnull.take();
+        r.command_dir = self.command_dir.take();
         sys::reset_signals().map_err(|e| Error::os(Stage::Signals, e))?;
         let mut kept = [-1 as RawFd; fds::KEEP_MAX];
         let mut n = 0;
@@ -511,6 +522,7 @@ impl<'a> Prepared<'a> {
             add(Some(s.1.as_fd()));
         }
         add(r.hand.as_ref().and_then(|h| h.fd()));
+        add(r.command_dir.as_ref().map(|f| f.as_fd()));
         for fd in keep {
             add(Some(*fd));
         }
@@ -534,6 +546,8 @@ pub struct Running<'a> {
     null: Option<OwnedFd>,
     /// The readiness protocol's descriptor or socket name.
     hand: Option<Handoff>,
+    /// Where a relative COMMAND path is resolved (close-on-exec).
+    command_dir: Option<OwnedFd>,
 }
 
 impl<'a> Running<'a> {
@@ -545,6 +559,7 @@ impl<'a> Running<'a> {
             status,
             null: None,
             hand: None,
+            command_dir: None,
         }
     }
 
@@ -557,6 +572,13 @@ impl<'a> Running<'a> {
     /// The command's name, as given to [`Daemon::command`].
     pub fn command(&self) -> &'a CStr {
         self.daemon.command.unwrap_or(c"")
+    }
+
+    /// The directory a relative command path (`./tool`) is resolved in: the
+    /// launcher's, held open; None for an absolute path, a bare name, or
+    /// inside `-r`'s root.
+    pub fn command_dir(&self) -> Option<BorrowedFd<'_>> {
+        self.command_dir.as_ref().map(|f| f.as_fd())
     }
 
     /// Tell the launcher the daemon is started: it prints `Daemon PID N` and
@@ -594,7 +616,8 @@ impl<'a> Running<'a> {
     }
 
     /// Execute the [`command`](Daemon::command) with `argv` and `envp`
-    /// ([`execve(2)`]), searching `PATH` when it has no slash ([`sys::exec_search`]). The pidfile descriptor is inheritable
+    /// ([`execve(2)`]), searching `PATH` when it has no slash, a relative
+    /// path in the launcher's directory ([`sys::exec_search`]). The pidfile descriptor is inheritable
     /// ([`Pidfile::acquire`]), so the lock lives exactly as long as the
     /// program. Returns only through [`fail`](Self::fail): exit code 127 when
     /// not found, 126 when not executable.
@@ -611,7 +634,7 @@ impl<'a> Running<'a> {
         if let Some(s) = &self.status {
             s.send(Tag::Ready, 0, self.pid);
         }
-        let e = sys::exec_search(self.command(), argv, envp);
+        let e = sys::exec_search(self.command(), self.command_dir(), argv, envp);
         self.fail(Error::os(Stage::Exec, e))
     }
 }

@@ -2,6 +2,7 @@
 
 use super::{env::CArgv, last_errno, var};
 use core::ffi::{c_int, CStr};
+use rustix::fd::{AsRawFd, BorrowedFd};
 use rustix::io::Errno;
 
 extern "C" {
@@ -119,7 +120,8 @@ pub fn abort() -> ! {
 }
 
 /// Execute `file` as [`execvp(3)`] does, with an explicit environment: by
-/// [`execve(2)`] when it contains a slash, else in each directory of dfork's
+/// [`execve(2)`] when it contains a slash (a relative one resolved in `dir`
+/// when given, with [`execveat(2)`]), else in each directory of dfork's
 /// own `PATH` (musl's default `/usr/local/bin:/bin:/usr/bin` when unset; an
 /// empty entry is the current directory). As musl's `execvpe`: a directory
 /// that has no such file (ENOENT, ENOTDIR) or forbids it (EACCES) is passed
@@ -129,13 +131,17 @@ pub fn abort() -> ! {
 ///
 /// [`execvp(3)`]: https://man7.org/linux/man-pages/man3/execvp.3.html
 /// [`execve(2)`]: https://man7.org/linux/man-pages/man2/execve.2.html
-pub fn exec_search(file: &CStr, argv: CArgv, envp: CArgv) -> Errno {
+/// [`execveat(2)`]: https://man7.org/linux/man-pages/man2/execveat.2.html
+pub fn exec_search(file: &CStr, dir: Option<BorrowedFd<'_>>, argv: CArgv, envp: CArgv) -> Errno {
     let name = file.to_bytes_with_nul();
     if name.len() == 1 {
         return Errno::NOENT;
     }
     if name.iter().any(|&c| c == b'/') {
-        return execve(name, argv, envp);
+        return match dir {
+            Some(d) if name[0] != b'/' => execveat(d, name, argv, envp),
+            _ => execve(name, argv, envp),
+        };
     }
     let path = var(b"PATH").map_or(&b"/usr/local/bin:/bin:/usr/bin"[..], |p| p.to_bytes());
     let mut buf = [0u8; 4096 + 256];
@@ -158,6 +164,40 @@ pub fn exec_search(file: &CStr, argv: CArgv, envp: CArgv) -> Errno {
         Errno::ACCESS
     } else {
         Errno::NOENT
+    }
+}
+
+/// Execute `path` (NUL-terminated, relative) as found in `dir`; returns only
+/// on failure. By its absolute name, `dir`'s name (from `/proc/self/fd`)
+/// and `path`: a script's interpreter is handed that name, and can open
+/// it. Without `/proc`, [`execveat(2)`] in `dir`, which runs programs but
+/// not scripts (their interpreter would need the close-on-exec `dir`:
+/// ENOENT); on kernels before 3.19, which lack it, `path` in the current
+/// directory.
+///
+/// [`execveat(2)`]: https://man7.org/linux/man-pages/man2/execveat.2.html
+fn execveat(dir: BorrowedFd<'_>, path: &[u8], argv: CArgv, envp: CArgv) -> Errno {
+    let mut link = *b"/proc/self/fd/\0\0\0\0\0\0\0\0\0\0\0";
+    let mut d = [0u8; 20];
+    let digits = crate::text::itoa(dir.as_raw_fd() as u64, &mut d);
+    link[14..14 + digits.len()].copy_from_slice(digits);
+    let mut buf = [0u8; 4096 + 256];
+    // SAFETY: `link` is NUL-terminated (the digits of an int leave a NUL
+    // after them); the kernel writes at most 4096 bytes into `buf`.
+    let n = unsafe { libc::syscall(libc::SYS_readlinkat, libc::AT_FDCWD, link.as_ptr(), buf.as_mut_ptr(), 4096usize) };
+    if n > 0 && (n as usize) < 4096 {
+        let n = n as usize;
+        buf[n] = b'/';
+        if let Some(rest) = buf.get_mut(n + 1..n + 1 + path.len()) {
+            rest.copy_from_slice(path);
+            return execve(&buf[..n + 1 + path.len()], argv, envp);
+        }
+    }
+    // SAFETY: as for execve below; `dir` is an open descriptor.
+    unsafe { libc::syscall(libc::SYS_execveat, dir.as_raw_fd(), path.as_ptr(), argv.as_ptr(), envp.as_ptr(), 0) };
+    match last_errno() {
+        Errno::NOSYS => execve(path, argv, envp),
+        e => e,
     }
 }
 
