@@ -143,12 +143,15 @@ fn locked(fd: &OwnedFd) -> bool {
     probe_shared(fd) == Err(Errno::WOULDBLOCK)
 }
 
-/// Whether `pid` exists (signal 0: [`kill(2)`]); EPERM means it does.
+/// Whether `pid` lives: it exists (signal 0: [`kill(2)`]; EPERM means it
+/// does) and is not a zombie. A daemon that exited under a parent that
+/// never reaps (a container's PID 1, a subreaper) stays a zombie: it is dead
+/// for `--status` and `--stop`.
 ///
 /// [`kill(2)`]: https://man7.org/linux/man-pages/man2/kill.2.html
 fn alive(pid: u32) -> bool {
     let Some(p) = Pid::from_raw(pid as i32) else { return false };
-    !matches!(rustix::process::test_kill_process(p), Err(Errno::SRCH))
+    !matches!(rustix::process::test_kill_process(p), Err(Errno::SRCH)) && !sys::zombie(pid)
 }
 
 impl Seen<'_> {

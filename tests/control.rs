@@ -311,3 +311,28 @@ fn a_user_who_may_not_signal_the_daemon_gets_125() {
     let o = as_nobody("--status");
     assert_eq!((code(&o), stdout(&o)), (0, format!("running as pid {pid}\n")), "anyone may ask");
 }
+
+/// A daemon that exited under a parent that never reaps (here the test
+/// process, a subreaper that holds off) is a zombie: dead for `--status`
+/// (1, stale pidfile) and `--stop` (1, the stale pidfile removed), never
+/// "alive but does not hold the lock" (4, 125); and a new start takes over.
+#[test]
+fn a_zombie_daemon_is_dead() {
+    let t = Test::new("control-zombie");
+    let pidfile = t.path("z.pid");
+    let out = t.run(&mut dfork(["-p".as_ref(), pidfile.as_os_str(), "sh".as_ref(), "-c".as_ref(), "exit 0".as_ref()]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let pid = daemon_pid(&out);
+    // Not reaped: the test is its parent now (a subreaper), and waits.
+    assert!(wait_for(5, || std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| stat_field(&s, 3) == "Z")), "a zombie");
+    let out = ctl(&["--status"], &pidfile);
+    assert_eq!((code(&out), stdout(&out)), (1, format!("not running (stale pidfile {})\n", pidfile.display())));
+    let out = ctl(&["--stop"], &pidfile);
+    assert_eq!((code(&out), stderr(&out)), (1, format!("dfork: not running (stale pidfile {} removed)\n", pidfile.display())));
+    assert!(!pidfile.exists());
+    let tag = sleep_tag();
+    std::fs::write(&pidfile, format!("{pid}\n")).unwrap();
+    let out = t.run(&mut dfork(["-p".as_ref(), pidfile.as_os_str(), "sleep".as_ref(), tag.as_ref()]));
+    assert_eq!(code(&out), 0, "a start takes over from the zombie: {}", stderr(&out));
+    reap(pid);
+}
