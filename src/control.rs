@@ -14,6 +14,7 @@
 //! [`poll(2)`]: https://man7.org/linux/man-pages/man2/poll.2.html
 
 use crate::daemon::pidfile::{probe_shared, read_pid, same_file};
+use crate::daemon::service::{self, Service};
 use crate::report::out::{err_line, fail};
 use crate::report::{msg, Error, Line, Lsb, Msg, Stage, StopCode, Text};
 use crate::sys;
@@ -151,7 +152,7 @@ fn locked(fd: &OwnedFd) -> bool {
 /// [`kill(2)`]: https://man7.org/linux/man-pages/man2/kill.2.html
 fn alive(pid: u32) -> bool {
     let Some(p) = Pid::from_raw(pid as i32) else { return false };
-    !matches!(rustix::process::test_kill_process(p), Err(Errno::SRCH)) && !sys::zombie(pid)
+    !matches!(rustix::process::test_kill_process(p), Err(Errno::SRCH)) && !service::zombie(pid)
 }
 
 impl Seen<'_> {
@@ -205,18 +206,36 @@ pub fn run(path: &CStr, opts: &Options, stop: bool) -> u8 {
         about_pid(msg::PIDFILE_OF, path, pid, msg::NOT_LOCKED, stop.then_some(msg::NOT_SIGNALLING));
         return code(StopCode::Failed, Lsb::Unknown);
     }
+    // The lock is held (or --stop --force on a live pid): by the daemon, or
+    // by the processes it left (a daemon that forked itself, a shell's
+    // children).
+    let service = Service::new(&seen.fd, alive(pid).then_some(pid));
+    let daemon = service.has(pid as i32) || (!seen.locked && opts.force);
     if !stop {
+        if !daemon {
+            let mut l = Line::stdout();
+            l.msg(msg::NOT_RUNNING);
+            say_members(&mut l, &service, msg::HOLDS_ITS_LOCK, msg::HOLD_ITS_LOCK).num(pid as u64).bytes(b")").end();
+            return Lsb::Dead as u8;
+        }
+        let all = service.each(&mut |_| {});
         let mut l = Line::stdout();
-        l.msg(msg::RUNNING_AS).num(pid as u64).end();
+        l.msg(msg::RUNNING_AS).num(pid as u64);
+        if all > 1 {
+            l.bytes(b", ").num(all as u64).msg(msg::PROCESSES_IN_ALL);
+        }
+        l.end();
         return Lsb::Running as u8;
     }
-    match terminate(&seen, pid, &opts.schedule, opts.force) {
+    match terminate(&seen, &service, daemon.then_some(pid), &opts.schedule) {
         Ok(true) => {
             seen.remove();
             StopCode::Stopped as u8
         }
         Ok(false) => {
-            about_pid(msg::STOP, path, pid, msg::STILL_RUNNING, None);
+            let mut l = err_line(msg::STOP);
+            l.cstr(path).bytes(b":");
+            say_members(&mut l, &service, msg::STILL_RUNNING, msg::ARE_STILL_RUNNING).end();
             StopCode::Failed as u8
         }
         Err(e) => {
@@ -236,20 +255,43 @@ fn about_pid(verb: Msg, path: &CStr, pid: u32, what: Msg, tail: Option<Msg>) {
     l.end();
 }
 
-/// Run `s` against `pid`: true once it has exited. The process is pinned
-/// with a pidfd first, and the lock checked once more (unless `force`): a
-/// daemon gone in between may have left its pid to another process. Without
-/// pidfds (Linux before 5.3), signals go by pid right after a lock check,
-/// and waiting looks at the lock every 10 ms.
-fn terminate(seen: &Seen<'_>, pid: u32, s: &Schedule, force: bool) -> Result<bool, Errno> {
-    let p = Pid::from_raw(pid as i32).ok_or(Errno::SRCH)?;
-    let pidfd = match rustix::process::pidfd_open(p, PidfdFlags::empty()) {
-        Ok(fd) => Some(fd),
-        Err(Errno::NOSYS) => None,
-        Err(Errno::SRCH) => return Ok(true),
-        Err(e) => return Err(e),
+/// `pid A<one>` or `pids A B C<many>`: the members now (at most 16 named),
+/// on `l`, which the caller ends.
+fn say_members<'l, 'f>(l: &'l mut Line<'f>, service: &Service, one: Msg, many: Msg) -> &'l mut Line<'f> {
+    let mut pids = [0i32; 16];
+    let mut n = 0;
+    service.each(&mut |p| {
+        if let Some(slot) = pids.get_mut(n) {
+            *slot = p;
+        }
+        n += 1;
+    });
+    l.msg(if n == 1 { msg::ONE_PID } else { msg::PIDS });
+    for p in &pids[..n.min(16)] {
+        l.bytes(b" ").num(*p as u64);
+    }
+    if n > 16 {
+        l.msg(msg::AND).num(n as u64 - 16).msg(msg::MORE_PROCESSES);
+    }
+    l.msg(if n == 1 { one } else { many })
+}
+
+/// Run `s` against the service: true once no member is left and nobody
+/// holds the lock. Each signal goes to the daemon (`daemon`, pinned with a
+/// pidfd first, so a recycled pid is never signalled) and to every member
+/// found at that moment, each pinned with a pidfd and found a member again
+/// before it is signalled; waits end when the last one is gone. Without
+/// pidfds (Linux before 5.3), signals go by pid right after the check.
+fn terminate(seen: &Seen<'_>, service: &Service, daemon: Option<u32>, s: &Schedule) -> Result<bool, Errno> {
+    let pidfd = match daemon.and_then(|p| Pid::from_raw(p as i32)) {
+        Some(p) => match rustix::process::pidfd_open(p, PidfdFlags::empty()) {
+            Ok(fd) => Some(fd),
+            Err(Errno::NOSYS | Errno::SRCH) => None,
+            Err(e) => return Err(e),
+        },
+        None => None,
     };
-    let gone = || if force { !alive(pid) } else { !locked(&seen.fd) };
+    let gone = || !locked(&seen.fd) && service.each(&mut |_| {}) == 0 && pidfd.as_ref().is_none_or(exited);
     let mut i = 0;
     while i < s.len as usize {
         if gone() {
@@ -257,16 +299,15 @@ fn terminate(seen: &Seen<'_>, pid: u32, s: &Schedule, force: bool) -> Result<boo
         }
         if let Step::Signal(sig) = s.steps[i] {
             let sig = sys::signal(sig);
-            let sent = match &pidfd {
-                Some(fd) => rustix::process::pidfd_send_signal(fd, sig),
-                None => rustix::process::kill_process(p, sig),
-            };
-            match sent {
-                Err(Errno::SRCH) => return Ok(true),
-                r => r?,
+            if let Some(fd) = &pidfd {
+                match rustix::process::pidfd_send_signal(fd, sig) {
+                    Err(Errno::SRCH) | Ok(()) => {}
+                    Err(e) => return Err(e),
+                }
             }
+            service.each(&mut |p| signal_member(service, p, sig));
         } else if let Step::Wait(ms) = s.steps[i] {
-            if wait(pidfd.as_ref(), ms as u64, gone)? {
+            if wait(ms as u64, &gone) {
                 return Ok(true);
             }
         }
@@ -278,25 +319,35 @@ fn terminate(seen: &Seen<'_>, pid: u32, s: &Schedule, force: bool) -> Result<boo
     Ok(gone())
 }
 
-/// Wait up to `ms` for the process to exit: [`poll(2)`] on its pidfd, or
-/// without one, `gone` every 10 ms.
-///
-/// [`poll(2)`]: https://man7.org/linux/man-pages/man2/poll.2.html
-fn wait(pidfd: Option<&OwnedFd>, ms: u64, gone: impl Fn() -> bool) -> Result<bool, Errno> {
-    let Some(fd) = pidfd else {
-        for _ in 0..ms / 10 {
-            if gone() {
-                return Ok(true);
-            }
-            sys::sleep_ms(10);
+/// Whether the process of `pidfd` has exited (its pidfd reads as ready).
+fn exited(pidfd: &OwnedFd) -> bool {
+    poll(&mut [PollFd::new(pidfd, PollFlags::IN)], Some(&sys::timespec_ms(0))).is_ok_and(|n| n > 0)
+}
+
+/// Signal member `pid`: pinned with a pidfd, then checked to be a member
+/// still (a pid freed and reused in between names a process the pidfd does
+/// not, and that one is never signalled).
+fn signal_member(service: &Service, pid: i32, sig: rustix::process::Signal) {
+    let Some(p) = Pid::from_raw(pid) else { return };
+    match rustix::process::pidfd_open(p, PidfdFlags::empty()) {
+        Ok(fd) if service.has(pid) => {
+            let _ = rustix::process::pidfd_send_signal(&fd, sig);
         }
-        return Ok(gone());
-    };
-    let t = sys::timespec_ms(ms);
-    loop {
-        match poll(&mut [PollFd::new(fd, PollFlags::IN)], Some(&t)) {
-            Err(Errno::INTR) => {}
-            r => return r.map(|n| n > 0),
+        Err(Errno::NOSYS) if service.has(pid) => {
+            let _ = rustix::process::kill_process(p, sig);
         }
+        _ => {}
     }
 }
+
+/// Wait up to `ms` until `gone`, looking every 10 ms.
+fn wait(ms: u64, gone: &dyn Fn() -> bool) -> bool {
+    for _ in 0..ms.div_ceil(10) {
+        if gone() {
+            return true;
+        }
+        sys::sleep_ms(10);
+    }
+    gone()
+}
+

@@ -22,6 +22,7 @@ mod fds;
 mod launcher;
 pub mod pidfile;
 pub mod ready;
+pub mod service;
 pub mod user;
 
 pub use pidfile::Pidfile;

@@ -20,7 +20,7 @@ pub use clock::{now, sleep_ms, span_ms, timespec_ms, Clock};
 pub use env::{count, cstr_of, cstr_tail, each_cstr, env, var, Argv, CArgv, EnvTable, ENV_MAX};
 pub use fd::{close, close_range, stderr, stdout};
 pub use mem::{trim_stack, with_mapped};
-pub use process::{abort, exec_search, exit_now, fork, fork_libc, fork_quiet, reap, set_subreaper, zombie, Forked};
+pub use process::{abort, exec_search, exit_now, fork, fork_libc, fork_quiet, reap, set_subreaper, Forked};
 pub use signal::{reset_signals, set_catch, set_default, set_ignore, set_mask, signal, signal_by_name, signal_name, signalfd};
 
 use rustix::io::Errno;

@@ -100,26 +100,6 @@ pub fn set_subreaper() -> Result<(), Errno> {
     rustix::process::set_child_subreaper(Some(rustix::process::Pid::INIT))
 }
 
-/// Whether process `pid` has exited and waits to be reaped (a zombie):
-/// the state letter of [`proc_pid_stat(5)`], after the command's closing
-/// parenthesis. Without `/proc` it cannot be told: false.
-///
-/// [`proc_pid_stat(5)`]: https://man7.org/linux/man-pages/man5/proc_pid_stat.5.html
-pub fn zombie(pid: u32) -> bool {
-    let mut path = *b"/proc/\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
-    let mut d = [0u8; 20];
-    let digits = crate::text::itoa(pid as u64, &mut d);
-    path[6..6 + digits.len()].copy_from_slice(digits);
-    path[6 + digits.len()..11 + digits.len()].copy_from_slice(b"/stat");
-    let Ok(path) = CStr::from_bytes_until_nul(&path) else { return false };
-    let Ok(fd) = rustix::fs::open(path, rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC, rustix::fs::Mode::empty()) else { return false };
-    let mut buf = [0u8; 512];
-    let n = rustix::io::read(&fd, &mut buf).unwrap_or(0);
-    let stat = &buf[..n];
-    let state = stat.iter().rposition(|&c| c == b')').and_then(|i| stat.get(i + 2));
-    matches!(state, Some(b'Z' | b'X'))
-}
-
 /// End this process at once with [`_exit(2)`]: no atexit handlers, no flushing.
 ///
 /// [`_exit(2)`]: https://man7.org/linux/man-pages/man2/_exit.2.html

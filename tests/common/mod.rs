@@ -393,3 +393,16 @@ pub fn chrooted(root: &std::path::Path, args: &[&str]) -> std::process::Command 
 pub fn version_line() -> String {
     format!("dfork {} {}\n", env!("CARGO_PKG_VERSION"), env!("DFORK_TARGET"))
 }
+
+/// Kills, when dropped, every process whose argv holds `needle` (a unique
+/// tag): the processes a daemon started that no pid was tracked for, even
+/// when an assertion fails first.
+pub struct KillTagged(pub String);
+
+impl Drop for KillTagged {
+    fn drop(&mut self) {
+        for pid in pids_with_arg(&self.0) {
+            kill_and_reap(pid);
+        }
+    }
+}
