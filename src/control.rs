@@ -209,7 +209,7 @@ pub fn run(path: &CStr, opts: &Options, stop: bool) -> u8 {
     // The lock is held (or --stop --force on a live pid): by the daemon, or
     // by the processes it left (a daemon that forked itself, a shell's
     // children).
-    let service = Service::new(&seen.fd, alive(pid).then_some(pid));
+    let service = Service::new(Some(seen.fd.as_fd()), alive(pid).then_some(pid));
     let daemon = service.has(pid as i32) || (!seen.locked && opts.force);
     if !stop {
         if !daemon {

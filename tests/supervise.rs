@@ -124,6 +124,30 @@ fn notify_mainpid_and_extend_timeout() {
     t.track(main);
 }
 
+/// A MAINPID= that names a process outside the service (here one the test
+/// started) is not taken: the pidfile keeps the daemon's pid, and --stop
+/// never reaches the bystander.
+#[test]
+fn notify_mainpid_of_a_bystander_is_ignored() {
+    if !have("python3", "notify_mainpid_of_a_bystander_is_ignored") {
+        return;
+    }
+    let t = Test::new("notify-bystander");
+    let other = sleep_tag();
+    let _cleanup = KillTagged(other.clone());
+    let bystander = t.track(std::process::Command::new("sleep").arg(&other).spawn().unwrap().id() as i32);
+    let p = t.path("b.pid");
+    let main = format!("MAINPID={bystander}");
+    let out = start(&t, &["--notify", "-p", path_str(&p), "python3", "-c", NOTIFY, &main, "READY=1"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let daemon = daemon_pid(&out);
+    assert_ne!(daemon, bystander);
+    assert_eq!(read_pidfile(&p), daemon, "the pidfile names the daemon");
+    let out = t.run(dfork(["--stop", "-p"]).arg(&p));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(alive(bystander), "the bystander lives");
+}
+
 #[test]
 fn exit_7_before_ready_is_exit_3_and_no_pidfile() {
     let t = Test::new("ready-died");

@@ -4,11 +4,13 @@
 
 use super::pidfile;
 use super::ready::Outcome;
+use super::service::Service;
 use super::Prepared;
 use crate::report::out::{err_line, write_all};
 use crate::report::{msg, Error, ExitCode, Line, Stage, Text};
 use crate::sys;
 use rustix::fd::{AsFd, OwnedFd};
+use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 use rustix::process::WaitOptions;
 
@@ -62,7 +64,21 @@ pub(super) fn launcher_wait(prep: &mut Prepared<'_>, rd: OwnedFd, middle: i32) -
         sys::exit_now(d.report(e));
     }
     if let Some(ch) = &mut prep.channel {
-        pid = match ch.wait(pid, d.wait_ms, d.command.unwrap_or(c"")) {
+        let daemon = pid as u32;
+        let member = |p: i32| {
+            // The pidfile as the launcher locked it, or as the daemon made it.
+            let opened;
+            let file = match (&prep.pidfile, d.pidfile) {
+                (Some(f), _) => Some(f.fd()),
+                (None, Some(path)) => {
+                    opened = rustix::fs::open(path, OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty()).ok();
+                    opened.as_ref().map(|f| f.as_fd())
+                }
+                (None, None) => None,
+            };
+            Service::new(file, Some(daemon)).has(p)
+        };
+        pid = match ch.wait(pid, d.wait_ms, d.command.unwrap_or(c""), &member) {
             Outcome::Ready(main) => {
                 if let (Some(p), true) = (d.pidfile, main != pid) {
                     pidfile::rewrite(p, main as u32);

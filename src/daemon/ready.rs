@@ -132,8 +132,9 @@ impl Channel {
 
     /// In the launcher, after the daemon exec'd: wait until it is ready,
     /// dies, or `wait_ms` pass. When it died or is not ready, this says so
-    /// on stderr, with the last `STATUS=` or `ERRNO=` it sent.
-    pub fn wait(&mut self, pid: i32, wait_ms: u64, command: &CStr) -> Outcome {
+    /// on stderr, with the last `STATUS=` or `ERRNO=` it sent. A `MAINPID=`
+    /// is taken only when `member` says the pid belongs to the service.
+    pub fn wait(&mut self, pid: i32, wait_ms: u64, command: &CStr, member: &dyn Fn(i32) -> bool) -> Outcome {
         drop(self.hand.wr.take()); // only the daemon may hold the write end: EOF then means it closed it
         let notify = self.hand.var[0] != 0;
         let (mut main, mut deadline, mut open) = (pid, now_ms() + wait_ms, true);
@@ -164,7 +165,10 @@ impl Channel {
                     if line == b"READY=1" {
                         ready = true;
                     } else if let Some(v) = line.strip_prefix(b"MAINPID=") {
-                        main = decimal(v).filter(|&p| p > 0).map_or(main, |p| p as i32);
+                        // Only the daemon or a member of its service may be
+                        // named: never a bystander the pidfile would then
+                        // hand to --stop.
+                        main = decimal(v).map(|p| p as i32).filter(|&p| p == pid || (p > 1 && member(p))).unwrap_or(main);
                     } else if let Some(v) = line.strip_prefix(b"EXTEND_TIMEOUT_USEC=") {
                         deadline = decimal(v).map_or(deadline, |us| now_ms() + us as u64 / 1000);
                     } else if line.starts_with(b"STATUS=") || line.starts_with(b"ERRNO=") {

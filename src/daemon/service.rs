@@ -21,7 +21,7 @@
 
 use core::ffi::CStr;
 use core::mem::MaybeUninit;
-use rustix::fd::{AsFd, OwnedFd};
+use rustix::fd::{AsFd, BorrowedFd};
 use rustix::fs::{self, AtFlags, Mode, OFlags, RawDir};
 
 /// The most sessions a service is followed into.
@@ -45,21 +45,24 @@ struct Stat {
 }
 
 impl Service {
-    /// The service of the pidfile `file` (an open descriptor of it) whose
-    /// daemon is `daemon`, if it lives.
-    pub fn new(file: &OwnedFd, daemon: Option<u32>) -> Service {
-        let st = fs::fstat(file).ok();
+    /// The service of the pidfile `file` (an open descriptor of it; None:
+    /// a daemon without a pidfile, known by its session alone) whose daemon
+    /// is `daemon`, if it lives.
+    pub fn new(file: Option<BorrowedFd<'_>>, daemon: Option<u32>) -> Service {
+        let st = file.and_then(|f| fs::fstat(f).ok());
         let me = rustix::process::getpid().as_raw_nonzero().get();
         let my_session = stat(me).map_or(0, |s| s.session);
         let mut s = Service { file: st.map_or((0, 0), |st| (st.st_dev, st.st_ino)), sessions: [0; SESSIONS_MAX], n: 0, me, my_session };
         if let Some(d) = daemon {
             s.follow(d as i32);
         }
-        each_pid(&mut |pid| {
-            if s.holds(pid) {
-                s.follow(pid);
-            }
-        });
+        if st.is_some() {
+            each_pid(&mut |pid| {
+                if s.holds(pid) {
+                    s.follow(pid);
+                }
+            });
+        }
         s
     }
 
@@ -81,7 +84,7 @@ impl Service {
     /// Whether `pid` holds the pidfile's lock: a descriptor of it on the
     /// pidfile whose fdinfo shows a lock.
     fn holds(&self, pid: i32) -> bool {
-        if pid == self.me {
+        if pid == self.me || self.file == (0, 0) {
             return false;
         }
         let mut path = ProcPath::new(pid, b"/fd");
