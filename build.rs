@@ -28,6 +28,7 @@ macro_rules! options {
 fn meta(takes: &str, name: &[&str]) -> String {
     match (takes, name) {
         ("Optional", [m]) => format!(" [{m}]"),
+        ("Attached", [m]) => format!("[={m}]"),
         (_, [m]) => format!(" {m}"),
         _ => String::new(),
     }

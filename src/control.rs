@@ -305,7 +305,7 @@ fn terminate(seen: &Seen<'_>, service: &Service, daemon: Option<u32>, s: &Schedu
                     Err(e) => return Err(e),
                 }
             }
-            service.each(&mut |p| signal_member(service, p, sig));
+            service.signal(sig);
         } else if let Step::Wait(ms) = s.steps[i] {
             if wait(ms as u64, &gone) {
                 return Ok(true);
@@ -322,22 +322,6 @@ fn terminate(seen: &Seen<'_>, service: &Service, daemon: Option<u32>, s: &Schedu
 /// Whether the process of `pidfd` has exited (its pidfd reads as ready).
 fn exited(pidfd: &OwnedFd) -> bool {
     poll(&mut [PollFd::new(pidfd, PollFlags::IN)], Some(&sys::timespec_ms(0))).is_ok_and(|n| n > 0)
-}
-
-/// Signal member `pid`: pinned with a pidfd, then checked to be a member
-/// still (a pid freed and reused in between names a process the pidfd does
-/// not, and that one is never signalled).
-fn signal_member(service: &Service, pid: i32, sig: rustix::process::Signal) {
-    let Some(p) = Pid::from_raw(pid) else { return };
-    match rustix::process::pidfd_open(p, PidfdFlags::empty()) {
-        Ok(fd) if service.has(pid) => {
-            let _ = rustix::process::pidfd_send_signal(&fd, sig);
-        }
-        Err(Errno::NOSYS) if service.has(pid) => {
-            let _ = rustix::process::kill_process(p, sig);
-        }
-        _ => {}
-    }
 }
 
 /// Wait up to `ms` until `gone`, looking every 10 ms.

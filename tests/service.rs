@@ -143,3 +143,232 @@ fn two_hundred_stops_leave_no_survivor() {
         assert!(sleepers(&tag).is_empty(), "round {i}: survivors {:?}", sleepers(&tag));
     }
 }
+
+/// A free TCP port on 127.0.0.1 for one test (bound and released at once).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// What a `--forking` start must give, for any program that forks itself:
+/// `Daemon PID N` of the process it left, that pid in the pidfile, `--status`
+/// 0 naming it, `--stop` 0 with no process of it left.
+fn forking_lifecycle(t: &Test, name: &str, args: &[&str], tag: &str, up: &dyn Fn() -> bool) {
+    let _cleanup = KillTagged(tag.to_string());
+    let p = t.path(&format!("{name}.pid"));
+    let out = t.run(dfork(["-p".as_ref(), p.as_os_str(), "--forking".as_ref(), "-w".as_ref(), "10".as_ref()]).args(args));
+    assert_eq!((code(&out), stderr(&out)), (0, String::new()), "{name} starts");
+    let daemon = daemon_pid(&out);
+    assert_eq!(read_pidfile(&p), daemon, "{name}: the pidfile names the process it left");
+    assert_eq!(pids_with_arg(tag), vec![daemon], "{name}: that is its one process");
+    assert!(wait_for(10, up), "{name} works");
+    // (A server may have a child for the connection the check made.)
+    let out = t.run(dfork(["--status", "-p"]).arg(&p));
+    assert_eq!(code(&out), 0, "{name} status");
+    assert!(stdout(&out).starts_with(&format!("running as pid {daemon}")), "{name} status: {}", stdout(&out));
+    let out = t.run(dfork(["--stop", "-p"]).arg(&p));
+    assert_eq!((code(&out), stderr(&out)), (0, String::new()), "{name} stop");
+    assert!(pids_with_arg(tag).is_empty() && !p.exists(), "{name}: nothing left");
+}
+
+/// A `--forking` start of a program that fails: non-zero, and nothing of it
+/// left, the pidfile removed.
+fn forking_fails(t: &Test, name: &str, args: &[&str], tag: &str) {
+    let _cleanup = KillTagged(tag.to_string());
+    let p = t.path(&format!("{name}-bad.pid"));
+    let out = t.run(dfork(["-p".as_ref(), p.as_os_str(), "--forking".as_ref(), "-w".as_ref(), "10".as_ref()]).args(args));
+    assert_eq!(code(&out), 3, "{name}, broken: {}", stderr(&out));
+    assert!(pids_with_arg(tag).is_empty() && !p.exists(), "{name}, broken: nothing left");
+}
+
+fn tcp_up(port: u16) -> impl Fn() -> bool {
+    move || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+}
+
+#[test]
+fn forking_busybox_httpd_and_crond() {
+    if !have("busybox", "forking_busybox_httpd_and_crond") {
+        return;
+    }
+    let t = Test::new("forking-busybox");
+    let www = t.path("www");
+    std::fs::create_dir(&www).unwrap();
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let www_s = www.to_str().unwrap();
+    forking_lifecycle(&t, "httpd", &["busybox", "httpd", "-p", &listen, "-h", www_s], &listen, &tcp_up(port));
+    // A port already taken: httpd exits 1.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy = format!("127.0.0.1:{}", taken.local_addr().unwrap().port());
+    forking_fails(&t, "httpd", &["busybox", "httpd", "-p", &busy, "-h", www_s], &busy);
+    let crontabs = t.path("crontabs");
+    std::fs::create_dir(&crontabs).unwrap();
+    let c = crontabs.to_str().unwrap();
+    forking_lifecycle(&t, "crond", &["busybox", "crond", "-c", c], c, &|| true);
+    // A log level that is not a number: crond refuses to start (exit 1).
+    forking_fails(&t, "crond", &["busybox", "crond", "-l", "x", "-c", c], c);
+}
+
+/// BusyBox syslogd binds /dev/log: run in a mount namespace with a /dev of
+/// its own (a tmpfs holding /dev/null), so the machine's is untouched.
+#[test]
+fn forking_busybox_syslogd() {
+    if !have("busybox", "forking_busybox_syslogd") || !have("unshare", "forking_busybox_syslogd") || !root("forking_busybox_syslogd") {
+        return;
+    }
+    let t = Test::new("forking-syslogd");
+    let (log, p) = (t.path("messages"), t.path("syslogd.pid"));
+    let tag = log.to_str().unwrap().to_string();
+    let _cleanup = KillTagged(tag.clone());
+    let null = t.path("null");
+    std::fs::write(&null, "").unwrap();
+    let script = "mount --bind /dev/null \"$1\" && mount -t tmpfs tmpfs /dev && touch /dev/null && mount --bind \"$1\" /dev/null && shift && exec \"$@\"";
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args(["--mount", "--propagation", "private", "sh", "-c", script, "sh"]).arg(&null).arg(bin());
+    cmd.arg("-p").arg(&p).args(["--forking", "--", "busybox", "syslogd", "-O", &tag]);
+    let out = t.run(&mut cmd);
+    assert_eq!((code(&out), stderr(&out)), (0, String::new()));
+    let daemon = daemon_pid(&out);
+    assert_eq!(pids_with_arg(&tag), vec![daemon]);
+    assert!(wait_for(5, || std::fs::read_to_string(&log).is_ok_and(|l| l.contains("syslogd started"))), "it logs");
+    let out = t.run(dfork(["--status", "-p"]).arg(&p));
+    assert_eq!((code(&out), stdout(&out)), (0, format!("running as pid {daemon}\n")));
+    let out = t.run(dfork(["--stop", "-p"]).arg(&p));
+    assert_eq!((code(&out), stderr(&out)), (0, String::new()));
+    assert!(pids_with_arg(&tag).is_empty() && !p.exists());
+}
+
+/// Packaged daemons that fork themselves: dropbear, lighttpd and nginx,
+/// whole lifecycle; dnsmasq, which closes the lock as it daemonizes, refused with
+/// a clear line (and run in the foreground instead).
+#[test]
+fn forking_packaged_daemons() {
+    let name = "forking_packaged_daemons";
+    if !have("dnsmasq", name) || !have("dropbear", name) || !have("dropbearkey", name) || !have("lighttpd", name) || !root(name) {
+        return;
+    }
+    let t = Test::new("forking-packaged");
+    // dnsmasq, with its own pidfile: --forking=THAT.
+    let port = free_port();
+    let own = t.path("dnsmasq-own.pid");
+    let forking = format!("--forking={}", own.display());
+    let conf = t.path("dnsmasq.conf");
+    std::fs::write(&conf, "").unwrap();
+    let dns_args = |conf: &str| {
+        vec![
+            "dnsmasq".to_string(),
+            format!("--port={port}"),
+            "--listen-address=127.0.0.1".into(),
+            "--bind-interfaces".into(),
+            "--no-resolv".into(),
+            "--user=root".into(),
+            format!("--pid-file={}", own.display()),
+            format!("--conf-file={conf}"),
+        ]
+    };
+    let args = dns_args(conf.to_str().unwrap());
+    let mut all: Vec<&str> = vec![&forking];
+    all.extend(args.iter().map(|s| s.as_str()));
+    let tag = format!("--port={port}");
+    {
+        // dnsmasq closes every descriptor as it daemonizes: the lock is gone,
+        // and nothing dfork sees would tie it to the pidfile later. The start
+        // says so and takes it down (nothing half-done is left); dnsmasq -k
+        // (in the foreground) under the supervisor, which holds the lock, is
+        // the way to run it under dfork (it closes every descriptor even then).
+        let _cleanup = KillTagged(tag.clone());
+        let p = t.path("dnsmasq.pid");
+        let out = t.run(dfork(["-p".as_ref(), p.as_os_str()]).args(&all));
+        assert_eq!(code(&out), 3, "{}", stderr(&out));
+        assert!(stderr(&out).starts_with("dfork: dnsmasq daemonized as pid "), "{}", stderr(&out));
+        assert!(wait_for(5, || pids_with_arg(&tag).is_empty()) && !p.exists(), "nothing left");
+        let mut fg: Vec<&str> = vec!["--respawn", "dnsmasq", "-k"];
+        fg.extend(args[1..].iter().map(|s| s.as_str()));
+        let out = t.run(dfork(["-p".as_ref(), p.as_os_str()]).args(&fg));
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        assert!(wait_for(5, tcp_up(port)), "dnsmasq -k answers on TCP");
+        let out = t.run(dfork(["--stop", "-p"]).arg(&p));
+        assert_eq!((code(&out), stderr(&out)), (0, String::new()));
+        assert!(pids_with_arg(&tag).is_empty() && !p.exists());
+    }
+    let bad = dns_args("/no/such/dnsmasq.conf");
+    let mut bad_all: Vec<&str> = vec![&forking];
+    bad_all.extend(bad.iter().map(|s| s.as_str()));
+    forking_fails(&t, "dnsmasq", &bad_all[1..], &tag);
+    // dropbear, with a host key of the test's own.
+    let key = t.path("host_key");
+    let out = std::process::Command::new("dropbearkey").args(["-t", "ed25519", "-f"]).arg(&key).output().unwrap();
+    assert!(out.status.success());
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let k = key.to_str().unwrap();
+    let dpid = t.path("dropbear-own.pid");
+    let d = dpid.to_str().unwrap();
+    forking_lifecycle(&t, "dropbear", &["dropbear", "-p", &listen, "-r", k, "-P", d], &listen, &tcp_up(port));
+    forking_fails(&t, "dropbear", &["dropbear", "-p", &listen, "-r", "/no/such/key", "-P", d], &listen);
+    // lighttpd, serving a directory of the test's own.
+    let port = free_port();
+    let www = t.path("lwww");
+    std::fs::create_dir(&www).unwrap();
+    let conf = t.path("lighttpd.conf");
+    std::fs::write(
+        &conf,
+        format!("server.document-root = \"{}\"\nserver.port = {port}\nserver.bind = \"127.0.0.1\"\nserver.pid-file = \"{}\"\n", www.display(), t.path("lighttpd-own.pid").display()),
+    )
+    .unwrap();
+    let c = conf.to_str().unwrap();
+    forking_lifecycle(&t, "lighttpd", &["lighttpd", "-f", c], c, &tcp_up(port));
+    let broken = t.path("broken.conf");
+    std::fs::write(&broken, "server.port = \"not a number\n").unwrap();
+    let b = broken.to_str().unwrap();
+    forking_fails(&t, "lighttpd", &["lighttpd", "-f", b], b);
+    // nginx: a master that forks itself, and its worker.
+    if !have("nginx", name) {
+        return;
+    }
+    let port = free_port();
+    let prefix = t.path("nginx");
+    std::fs::create_dir_all(prefix.join("www")).unwrap();
+    std::fs::create_dir_all(prefix.join("logs")).unwrap();
+    let d = prefix.display();
+    let conf = prefix.join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "pid {d}/own.pid;\nerror_log {d}/logs/error.log;\nevents {{}}\nhttp {{\n access_log off;\n client_body_temp_path {d}/tmp;\n proxy_temp_path {d}/tmp;\n fastcgi_temp_path {d}/tmp;\n server {{ listen 127.0.0.1:{port}; root {d}/www; }}\n}}\n"
+        ),
+    )
+    .unwrap();
+    let c = conf.to_str().unwrap();
+    let _cleanup = KillTagged(c.to_string());
+    let p = t.path("nginx.pid");
+    let out = t.run(&mut dfork(["-p".as_ref(), p.as_os_str(), "--forking".as_ref(), "nginx".as_ref(), "-c".as_ref(), c.as_ref(), "-p".as_ref(), prefix.as_os_str()]));
+    assert_eq!((code(&out), stderr(&out)), (0, String::new()), "nginx starts");
+    let master = daemon_pid(&out);
+    assert_eq!(read_pidfile(&p), master);
+    assert!(wait_for(5, tcp_up(port)), "nginx serves");
+    let out = t.run(dfork(["--status", "-p"]).arg(&p));
+    assert_eq!(code(&out), 0);
+    assert!(stdout(&out).starts_with(&format!("running as pid {master}, ")), "master and worker: {}", stdout(&out));
+    let out = t.run(dfork(["--stop", "-p"]).arg(&p));
+    assert_eq!((code(&out), stderr(&out)), (0, String::new()), "nginx stop");
+    assert!(!alive(master) && !p.exists() && !tcp_up(port)(), "nothing of nginx left");
+    let out = t.run(&mut dfork(["-p".as_ref(), p.as_os_str(), "--forking".as_ref(), "nginx".as_ref(), "-c".as_ref(), b.as_ref(), "-p".as_ref(), prefix.as_os_str()]));
+    assert_eq!(code(&out), 3, "nginx, broken: {}", stderr(&out));
+    assert!(!p.exists());
+}
+
+/// --forking's usage: it needs -p, and goes with neither readiness,
+/// --respawn nor -f.
+#[test]
+fn forking_usage() {
+    let t = Test::new("forking-usage");
+    for (args, why) in [
+        (vec!["--forking", "x"], "dfork: --forking: needs -p FILE: the daemon is found by its lock\n"),
+        (vec!["-p", "/tmp/x.pid", "--forking", "--respawn", "x"], "dfork: --forking: goes with neither --ready-fd, --notify, --respawn nor --foreground\n"),
+        (vec!["-p", "/tmp/x.pid", "--forking", "--notify", "x"], "dfork: --forking: goes with neither --ready-fd, --notify, --respawn nor --foreground\n"),
+        (vec!["-p", "/tmp/x.pid", "--forking", "-f", "x"], "dfork: --forking: goes with neither --ready-fd, --notify, --respawn nor --foreground\n"),
+    ] {
+        let out = t.run(&mut dfork(&args));
+        assert_eq!((code(&out), stderr(&out)), (2, why.to_string()), "{args:?}");
+    }
+}

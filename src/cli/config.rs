@@ -139,6 +139,10 @@ pub enum Problem {
     RespawnOnly,
     /// More `-E` than [`ENV_OPTS_MAX`].
     TooManyEnv,
+    /// `--forking` with readiness, `--respawn` or `-f`.
+    ForkingConflict,
+    /// `--forking` without `-p`.
+    ForkingNeedsPidfile,
 }
 
 /// What a usage line names first: an option by its long name, or words.
@@ -167,6 +171,8 @@ impl Problem {
             Problem::WaitAlone => (O(Opt::Wait), msg::NEEDS_READINESS),
             Problem::RespawnOnly => (W(msg::RESPAWN_OPTIONS), msg::ONLY_WITH_RESPAWN),
             Problem::TooManyEnv => (O(Opt::Env), msg::TOO_MANY_ENV),
+            Problem::ForkingConflict => (O(Opt::Forking), msg::FORKING_CONFLICT),
+            Problem::ForkingNeedsPidfile => (O(Opt::Forking), msg::FORKING_PIDFILE),
         }
     }
 }
@@ -240,6 +246,7 @@ struct Seen<'a> {
     retry: Option<&'a CStr>,
     ready_fd: bool,
     notify: bool,
+    forking: bool,
     wait: bool,
     respawn: bool,
     respawn_opts: bool,
@@ -267,8 +274,16 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>) -> Result<(), Usage<'a>> {
                 c.command = i;
                 break;
             }
+            Item::Optional(Opt::Forking, v) => {
+                let own = match v {
+                    Some(f) => Some(nonempty(f)?),
+                    None => None,
+                };
+                c.daemon = c.daemon.forking(own, c.daemon.wait_ms);
+                seen.forking = true;
+            }
             Item::Optional(_, v) => {
-                // --heartbeat[=FILE], the one option whose value is optional.
+                // --heartbeat[=FILE]
                 c.mode = Mode::Heartbeat;
                 if let Some(f) = v {
                     c.heartbeat.log = nonempty(f)?;
@@ -312,12 +327,14 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>) -> Result<(), Usage<'a>> {
             None => control::Schedule::simple(sig, seen.timeout.unwrap_or(control::FIRST_WAIT_MS), control::KILL_WAIT_MS),
         };
     }
-    let ready = seen.ready_fd || seen.notify;
+    let ready = seen.ready_fd || seen.notify || seen.forking;
     let respawn = c.respawn.is_some();
     let problem = match c.mode {
         Mode::Heartbeat if c.command < argv.len() => Some(Problem::Unexpected),
         Mode::Exec if c.command >= argv.len() => Some(Problem::NoCommand),
         Mode::Exec if seen.every_or_format => Some(Problem::HeartbeatOnly),
+        Mode::Exec if seen.forking && (seen.ready_fd || seen.notify || respawn || c.daemon.foreground) => Some(Problem::ForkingConflict),
+        Mode::Exec if seen.forking && c.daemon.pidfile.is_none() => Some(Problem::ForkingNeedsPidfile),
         Mode::Exec if (seen.ready_fd && seen.notify) || (ready && (respawn || c.daemon.foreground)) => Some(Problem::ReadyConflict),
         Mode::Exec if seen.wait && !ready => Some(Problem::WaitAlone),
         Mode::Exec if seen.respawn_opts && !respawn => Some(Problem::RespawnOnly),

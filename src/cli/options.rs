@@ -19,6 +19,8 @@ pub enum Takes {
     /// A value only as `--name=VALUE` (`--heartbeat[=FILE]`); a free
     /// argument after it is the mode's business.
     Optional,
+    /// A value only as `--name=VALUE` (`--forking[=PIDFILE]`), shown so.
+    Attached,
 }
 
 /// One option, as the scanner needs it (its `--help` line is made from the
@@ -143,7 +145,7 @@ impl<'a> Scan<'a> {
         match (row.takes, inline) {
             (Takes::Nothing, None) => Ok(Item::Flag(row.opt)),
             (Takes::Nothing, Some(_)) => Err((Bad::TakesNoValue, whole)),
-            (Takes::Optional, v) => Ok(Item::Optional(row.opt, v)),
+            (Takes::Optional | Takes::Attached, v) => Ok(Item::Optional(row.opt, v)),
             (Takes::Value, Some(v)) => Ok(Item::Value(row.opt, v)),
             (Takes::Value, None) => self.value(whole).map(|v| Item::Value(row.opt, v)),
         }

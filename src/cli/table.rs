@@ -2,8 +2,9 @@
 //
 //     Name: letter, "long-name", what it takes, its --help line, [what a bad value is told];
 //
-// What it takes: Nothing, Value("METAVAR") or Optional("METAVAR") (a value
-// only as --name=VALUE). The lines and the words for bad values are names of
+// What it takes: Nothing, Value("METAVAR"), Optional("METAVAR") (a value
+// only as --name=VALUE, or a free argument the mode takes: --heartbeat FILE)
+// or Attached("METAVAR") (a value only as --name=VALUE). The lines and the words for bad values are names of
 // src/messages.txt. Read by cli/options.rs (the Opt enum and the scanner's
 // table) and by build.rs (the option lines of --help).
 options! {
@@ -28,6 +29,7 @@ options! {
     Force:        None,       "force",         Nothing,               HELP_FORCE,         [];
     ReadyFd:      None,       "ready-fd",      Value("N"),            HELP_READY_FD,      [EXPECT_FD];
     Notify:       None,       "notify",        Nothing,               HELP_NOTIFY,        [];
+    Forking:      None,       "forking",       Attached("PIDFILE"),   HELP_FORKING,       [];
     Wait:         Some(b'w'), "wait",          Value("SECONDS"),      HELP_WAIT,          [EXPECT_SECONDS];
     Respawn:      None,       "respawn",       Nothing,               HELP_RESPAWN,       [];
     RespawnDelay: None,       "respawn-delay", Value("S"),            HELP_RESPAWN_DELAY, [EXPECT_DELAY];

@@ -3,8 +3,8 @@
 //! report it.
 
 use super::pidfile;
-use super::ready::Outcome;
-use super::service::Service;
+use super::ready::{Outcome, Ready};
+use super::service::{self, Service};
 use super::Prepared;
 use crate::report::out::{err_line, write_all};
 use crate::report::{msg, Error, ExitCode, Line, Stage, Text};
@@ -63,39 +63,83 @@ pub(super) fn launcher_wait(prep: &mut Prepared<'_>, rd: OwnedFd, middle: i32) -
         prep.abandon();
         sys::exit_now(d.report(e));
     }
-    if let Some(ch) = &mut prep.channel {
+    if let Some(mut ch) = prep.channel.take() {
         let daemon = pid as u32;
-        let member = |p: i32| {
-            // The pidfile as the launcher locked it, or as the daemon made it.
-            let opened;
-            let file = match (&prep.pidfile, d.pidfile) {
-                (Some(f), _) => Some(f.fd()),
-                (None, Some(path)) => {
-                    opened = rustix::fs::open(path, OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty()).ok();
-                    opened.as_ref().map(|f| f.as_fd())
+        let member = |p: i32| service(prep, Some(daemon)).has(p);
+        let command = d.command.unwrap_or(c"");
+        let main = match ch.wait(pid, d.wait_ms, command, &member) {
+            // --forking: COMMAND exited 0; its daemon is what it left.
+            Outcome::Ready(_) if d.ready == Ready::Forking => match adopt(prep) {
+                Some(p) if service(prep, None).has(p) => p,
+                // It closed the pidfile's lock and left the service's
+                // sessions: --stop could never find it. Said, and stopped.
+                Some(p) => {
+                    Line::stderr().msg(msg::PREFIX).cstr(command).msg(msg::LEFT_PID).num(p as u64).msg(msg::CLOSED_LOCK).end();
+                    if let Some(pid) = rustix::process::Pid::from_raw(p) {
+                        let _ = rustix::process::kill_process(pid, sys::signal(libc::SIGKILL));
+                    }
+                    prep.abandon();
+                    sys::exit_now(ExitCode::DiedBeforeReady as u8)
                 }
-                (None, None) => None,
-            };
-            Service::new(file, Some(daemon)).has(p)
-        };
-        pid = match ch.wait(pid, d.wait_ms, d.command.unwrap_or(c""), &member) {
-            Outcome::Ready(main) => {
-                if let (Some(p), true) = (d.pidfile, main != pid) {
-                    pidfile::rewrite(p, main as u32);
+                None => {
+                    Line::stderr().msg(msg::PREFIX).cstr(command).msg(msg::LEFT_NOTHING).end();
+                    prep.abandon();
+                    sys::exit_now(ExitCode::DiedBeforeReady as u8)
                 }
-                main
-            }
+            },
+            Outcome::Ready(main) => main,
             Outcome::Died => {
+                // What it left behind goes with it, and then the pidfile.
+                let left = service(prep, None);
+                left.signal(sys::signal(libc::SIGKILL));
+                for _ in 0..100 {
+                    if left.each(&mut |_| {}) == 0 {
+                        break;
+                    }
+                    sys::sleep_ms(10);
+                }
                 prep.abandon();
                 sys::exit_now(ExitCode::DiedBeforeReady as u8)
             }
             Outcome::NotReady => sys::exit_now(ExitCode::NotReady as u8),
         };
+        if let (Some(p), true) = (d.pidfile, main != pid) {
+            pidfile::rewrite(p, main as u32);
+        }
+        pid = main;
     }
     if !d.quiet {
         Line::stdout().msg(msg::DAEMON_PID).num(pid as u64).end();
     }
     sys::exit_now(ExitCode::Ok as u8)
+}
+
+/// The service of the start: its pidfile as the launcher locked it, or as
+/// the daemon made it (none without `-p`: the daemon's session alone).
+fn service(prep: &Prepared<'_>, daemon: Option<u32>) -> Service {
+    let opened;
+    let file = match (&prep.pidfile, prep.daemon.pidfile) {
+        (Some(f), _) => Some(f.fd()),
+        (None, Some(path)) => {
+            opened = rustix::fs::open(path, OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty()).ok();
+            opened.as_ref().map(|f| f.as_fd())
+        }
+        (None, None) => None,
+    };
+    Service::new(file, daemon)
+}
+
+/// `--forking`: the process COMMAND left as its daemon. The launcher is a
+/// child subreaper, so what COMMAND left was re-parented to it when
+/// COMMAND exited, whatever it closed or whichever session it made. With
+/// `--forking=PIDFILE`, the pid the program wrote there, if it is such a
+/// child or a member of the service; else the oldest such child, or the
+/// oldest member.
+fn adopt(prep: &Prepared<'_>) -> Option<i32> {
+    let service = service(prep, None);
+    let Some(own) = prep.daemon.forking_pidfile else { return service::my_first_child().or_else(|| service.first()) };
+    let fd = rustix::fs::open(own, OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty()).ok()?;
+    pidfile::read_pid(&fd).map(|p| p as i32).filter(|&p| service::my_child(p) || service.has(p))
 }
 
 /// Say how the daemon died during start-up; the exit code. The launcher is

@@ -70,6 +70,8 @@ pub struct Daemon<'a> {
     pub(crate) wait_ms: u64,
     /// How the daemon is forked: libc's way, or the bare `clone` call.
     pub(crate) fork: fn() -> Result<Forked, Errno>,
+    /// `--forking=PIDFILE`: where a self-forking COMMAND writes its pid.
+    pub(crate) forking_pidfile: Option<&'a CStr>,
 }
 
 impl Default for Daemon<'_> {
@@ -96,6 +98,7 @@ impl<'a> Daemon<'a> {
             ready: Ready::Exec,
             wait_ms: 60_000,
             fork: sys::fork_libc,
+            forking_pidfile: None,
         }
     }
 
@@ -118,6 +121,16 @@ impl<'a> Daemon<'a> {
     /// descriptor, or `READY=1` to `NOTIFY_SOCKET`), at most `wait_ms`.
     pub fn ready(mut self, how: Ready, wait_ms: u64) -> Self {
         (self.ready, self.wait_ms) = (how, wait_ms);
+        self
+    }
+
+    /// COMMAND daemonizes itself ([`Ready::Forking`], `--forking`): the
+    /// launcher waits for it to exit with status 0, then takes the process
+    /// it left holding the pidfile's lock (or, given `own`, the pid it
+    /// wrote to that pidfile of its own, when that one is a member) as the
+    /// daemon: that pid goes into the pidfile and `Daemon PID N`.
+    pub fn forking(mut self, own: Option<&'a CStr>, wait_ms: u64) -> Self {
+        (self.ready, self.wait_ms, self.forking_pidfile) = (Ready::Forking, wait_ms, own);
         self
     }
 

@@ -42,6 +42,10 @@ pub enum Ready {
     Fd(i32),
     /// `--notify`: `READY=1` sent to `NOTIFY_SOCKET` (systemd).
     Notify,
+    /// `--forking`: COMMAND daemonizes itself; it exiting with status 0
+    /// means it did (systemd's `Type=forking`), and the process it left
+    /// holding the pidfile's lock is the daemon from then on.
+    Forking,
 }
 
 /// How the launcher's wait for readiness ended.
@@ -68,8 +72,10 @@ const VAR_MAX: usize = 64;
 /// A readiness protocol, made before forking: the launcher's end, and what
 /// it hands to the daemon.
 pub struct Channel {
-    /// The pipe's read end, or the notify socket.
-    rd: OwnedFd,
+    /// The pipe's read end, or the notify socket (none for `--forking`).
+    rd: Option<OwnedFd>,
+    /// `--forking`: an exit with status 0 is the ready signal.
+    forking: bool,
     /// SIGCHLD, as a descriptor.
     sig: OwnedFd,
     /// The daemon's part.
@@ -91,6 +97,7 @@ impl Channel {
     pub fn open(how: Ready) -> Result<Channel, Errno> {
         let mut var = [0u8; VAR_MAX];
         let (rd, wr) = match how {
+            Ready::Forking | Ready::Exec => (None, None),
             Ready::Fd(n) => {
                 let (rd, wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
                 // The read end out of N's way, then the write end onto N.
@@ -105,7 +112,7 @@ impl Channel {
                     rustix::io::dup3(&wr, &mut at, rustix::io::DupFlags::CLOEXEC)?;
                     ManuallyDrop::into_inner(at)
                 };
-                (rd, Some(wr))
+                (Some(rd), Some(wr))
             }
             _ => {
                 use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
@@ -119,7 +126,7 @@ impl Channel {
                 let b = name.as_bytes();
                 net::bind(&s, &SocketAddrUnix::new_abstract_name(&b[15..])?)?;
                 var[..b.len()].copy_from_slice(b); // and a NUL (at most 21 + 10 + 1 + 9 of 64 bytes)
-                (s, None)
+                (Some(s), None)
             }
         };
         // The launcher waits for the daemon: SIGCHLD must not be ignored
@@ -127,7 +134,7 @@ impl Channel {
         sys::set_default(libc::SIGCHLD);
         sys::set_subreaper()?;
         sys::set_mask(libc::SIG_BLOCK, &[libc::SIGCHLD])?;
-        Ok(Channel { rd, sig: sys::signalfd(&[libc::SIGCHLD])?, hand: Handoff { wr, var } })
+        Ok(Channel { rd, forking: how == Ready::Forking, sig: sys::signalfd(&[libc::SIGCHLD])?, hand: Handoff { wr, var } })
     }
 
     /// In the launcher, after the daemon exec'd: wait until it is ready,
@@ -137,7 +144,7 @@ impl Channel {
     pub fn wait(&mut self, pid: i32, wait_ms: u64, command: &CStr, member: &dyn Fn(i32) -> bool) -> Outcome {
         drop(self.hand.wr.take()); // only the daemon may hold the write end: EOF then means it closed it
         let notify = self.hand.var[0] != 0;
-        let (mut main, mut deadline, mut open) = (pid, now_ms() + wait_ms, true);
+        let (mut main, mut deadline, mut open) = (pid, now_ms() + wait_ms, self.rd.is_some());
         let mut note = Buf::new();
         let mut buf = [0u8; 512];
         let end = loop {
@@ -145,13 +152,14 @@ impl Channel {
             if now >= deadline {
                 break End::Timeout;
             }
-            let (sig, data) = watch(&self.sig, open.then_some(&self.rd), Some(deadline - now));
+            let rd = self.rd.as_ref().filter(|_| open);
+            let (sig, data) = watch(&self.sig, rd, Some(deadline - now));
             // What the daemon said before it died counts: data first.
-            if data {
+            if let (true, Some(rd)) = (data, rd) {
                 let (k, from) = if notify {
-                    receive(&self.rd, &mut buf).unwrap_or((0, 0))
+                    receive(rd, &mut buf).unwrap_or((0, 0))
                 } else {
-                    match rustix::io::read(&self.rd, &mut buf) {
+                    match rustix::io::read(rd, &mut buf) {
                         Ok(k) if buf[..k].contains(&b'\n') => break End::Ready,
                         Ok(k) if k > 0 => {}
                         _ => open = false, // EOF: it closed N without a newline
@@ -182,7 +190,8 @@ impl Channel {
             if sig {
                 read_signal(&self.sig);
                 if let Some(st) = reap_until(main) {
-                    break End::Died(st);
+                    // --forking: status 0 is "it daemonized itself".
+                    break if self.forking && st.exit_status() == Some(0) { End::Ready } else { End::Died(st) };
                 }
             }
         };

@@ -38,8 +38,9 @@ pub struct Service {
     my_session: i32,
 }
 
-/// A process's session and whether it has exited (a zombie).
+/// A process's parent, session and whether it has exited (a zombie).
 struct Stat {
+    parent: i32,
     session: i32,
     zombie: bool,
 }
@@ -112,6 +113,33 @@ impl Service {
         }
     }
 
+    /// Send `sig` to every member now: each pinned with a pidfd, then
+    /// checked to be a member still (a pid freed and reused in between
+    /// names a process the pidfd does not, and that one is never
+    /// signalled). Without pidfds (before Linux 5.3), by pid after the check.
+    pub fn signal(&self, sig: rustix::process::Signal) {
+        self.each(&mut |pid| {
+            let Some(p) = rustix::process::Pid::from_raw(pid) else { return };
+            match rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()) {
+                Ok(fd) if self.has(pid) => {
+                    let _ = rustix::process::pidfd_send_signal(&fd, sig);
+                }
+                Err(rustix::io::Errno::NOSYS) if self.has(pid) => {
+                    let _ = rustix::process::kill_process(p, sig);
+                }
+                _ => {}
+            }
+        });
+    }
+
+    /// The member to call the daemon when the one dfork started has gone
+    /// (a program that forked itself): the oldest, by the lowest pid.
+    pub fn first(&self) -> Option<i32> {
+        let mut first = None;
+        self.each(&mut |p| first = Some(first.map_or(p, |f: i32| f.min(p))));
+        first
+    }
+
     /// Call `f` with every member now; how many there are.
     pub fn each(&self, f: &mut dyn FnMut(i32)) -> usize {
         let mut n = 0;
@@ -181,10 +209,31 @@ fn stat(pid: i32) -> Option<Stat> {
         let after = &b[b.iter().rposition(|&c| c == b')')? + 2..];
         let mut fields = after.split(|&c| c == b' ');
         let state = *fields.next()?.first()?;
-        let session = crate::text::decimal(fields.nth(2)?)? as i32;
-        Some(Stat { session, zombie: state == b'Z' || state == b'X' })
+        let parent = crate::text::decimal(fields.next()?)? as i32;
+        let session = crate::text::decimal(fields.nth(1)?)? as i32;
+        Some(Stat { parent, session, zombie: state == b'Z' || state == b'X' })
     })
     .flatten()
+}
+
+/// The oldest (lowest pid) live child of this process: for a launcher that
+/// is a child subreaper, what a program that daemonized itself left, even
+/// one that closed every descriptor and made a session of its own.
+pub fn my_first_child() -> Option<i32> {
+    let me = rustix::process::getpid().as_raw_nonzero().get();
+    let mut first = None;
+    each_pid(&mut |pid| {
+        if stat(pid).is_some_and(|s| s.parent == me && !s.zombie) {
+            first = Some(first.map_or(pid, |f: i32| f.min(pid)));
+        }
+    });
+    first
+}
+
+/// Whether process `pid` is a live child of this process.
+pub fn my_child(pid: i32) -> bool {
+    let me = rustix::process::getpid().as_raw_nonzero().get();
+    stat(pid).is_some_and(|s| s.parent == me && !s.zombie)
 }
 
 /// Whether process `pid` has exited and waits to be reaped (a zombie).
