@@ -14,7 +14,7 @@
 //! [`poll(2)`]: https://man7.org/linux/man-pages/man2/poll.2.html
 
 use crate::daemon::pidfile::{probe_shared, read_pid, same_file};
-use crate::daemon::service::{self, Service};
+use crate::daemon::service::Service;
 use crate::report::out::{err_line, fail};
 use crate::report::{msg, Error, Line, Lsb, Msg, Stage, StopCode, Text};
 use crate::sys;
@@ -144,15 +144,11 @@ fn locked(fd: &OwnedFd) -> bool {
     probe_shared(fd) == Err(Errno::WOULDBLOCK)
 }
 
-/// Whether `pid` lives: it exists (signal 0: [`kill(2)`]; EPERM means it
-/// does) and is not a zombie. A daemon that exited under a parent that
-/// never reaps (a container's PID 1, a subreaper) stays a zombie: it is dead
-/// for `--status` and `--stop`.
-///
-/// [`kill(2)`]: https://man7.org/linux/man-pages/man2/kill.2.html
+/// Whether `pid` lives: it exists and is not a zombie (a daemon that exited
+/// under a parent that never reaps stays one: it is dead for `--status` and
+/// `--stop`).
 fn alive(pid: u32) -> bool {
-    let Some(p) = Pid::from_raw(pid as i32) else { return false };
-    !matches!(rustix::process::test_kill_process(p), Err(Errno::SRCH)) && !service::zombie(pid)
+    crate::daemon::pidfile::lives(pid)
 }
 
 impl Seen<'_> {
@@ -183,7 +179,20 @@ pub fn run(path: &CStr, opts: &Options, stop: bool) -> u8 {
     let mut not_running = |what, removed: bool| {
         say.msg(what).cstr(path).msg(if removed { msg::REMOVED } else { msg::CLOSE_PAREN }).end();
     };
-    let seen = match inspect(path, opts.force) {
+    // Locked, but no live pid in it: another dfork may be in the middle of
+    // a change (a start that has not written its pid yet, a stop about to
+    // remove the file). Wait that out, a second at most, before answering.
+    let mut seen = inspect(path, opts.force);
+    for _ in 0..100 {
+        match &seen {
+            Ok(Some(s)) if s.locked && !s.pid.is_some_and(alive) => {
+                sys::sleep_ms(10);
+                seen = inspect(path, opts.force);
+            }
+            _ => break,
+        }
+    }
+    let seen = match seen {
         Err(e) => {
             e.print(Some(path));
             return code(StopCode::Failed, Lsb::Unknown);

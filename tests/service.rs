@@ -372,3 +372,127 @@ fn forking_usage() {
         assert_eq!((code(&out), stderr(&out)), (2, why.to_string()), "{args:?}");
     }
 }
+
+/// An `strace -f` running dfork in the background: killed with everything
+/// below it when dropped (a tracee would go on when only strace is killed).
+struct Traced(i32);
+
+impl Drop for Traced {
+    fn drop(&mut self) {
+        kill_tree(self.0);
+    }
+}
+
+/// `strace -f` running dfork with `inject`, in the background.
+fn dfork_under_strace(inject: &str, args: &[&std::ffi::OsStr]) -> Traced {
+    let child = std::process::Command::new("strace")
+        .args(["-f", "-qq", "-o", "/dev/null", "-e", inject, bin()])
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    Traced(child.id() as i32)
+}
+
+/// A pid that is surely dead: a child's, reaped.
+fn dead_pid() -> i32 {
+    let mut c = std::process::Command::new("true").spawn().unwrap();
+    let pid = c.id() as i32;
+    c.wait().unwrap();
+    pid
+}
+
+/// While `--stop` holds the lock to remove the pidfile (its unlink delayed
+/// here by strace), `--status` does not call the dead daemon running, and a
+/// start does not say "already running" naming it: both wait the stop out.
+#[test]
+fn a_stop_in_progress_is_waited_out() {
+    if !have("strace", "a_stop_in_progress_is_waited_out") {
+        return;
+    }
+    let t = Test::new("race-stop");
+    let p = t.path("r.pid");
+    let tag = sleep_tag();
+    let _cleanup = KillTagged(tag.clone());
+    let daemon = start(&t, &p, &format!("exec sleep {tag}"));
+    let _stop = dfork_under_strace("inject=unlinkat:delay_enter=800000", &["--stop".as_ref(), "-p".as_ref(), p.as_os_str()]);
+    assert!(wait_for(5, || !alive(daemon)), "the stop ends the daemon");
+    // The stop now holds the lock, its unlink delayed 0.8 s.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Stale (1) before the stop takes the lock to remove it, not running (3)
+    // after: never "running" (0) for the dead daemon.
+    let out = ctl(&t, &["--status"], &p);
+    assert!(code(&out) == 1 || code(&out) == 3, "not 'running': {}", stdout(&out));
+    let out = t.run(&mut dfork(["-p".as_ref(), p.as_os_str(), "sleep".as_ref(), tag.as_ref()]));
+    assert_eq!((code(&out), stderr(&out)), (0, String::new()), "the start waited the stop out");
+}
+
+/// While a start holds the lock but its daemon has not written its pid yet
+/// (the write delayed here), `--status` and `--stop` wait for it instead of
+/// calling the file "not a pidfile" (4, 125).
+#[test]
+fn a_start_in_progress_is_waited_out() {
+    if !have("strace", "a_start_in_progress_is_waited_out") {
+        return;
+    }
+    let t = Test::new("race-start");
+    let p = t.path("s.pid");
+    let tag = sleep_tag();
+    let _cleanup = KillTagged(tag.clone());
+    let _start = dfork_under_strace("inject=pwrite64:delay_enter=800000", &["-p".as_ref(), p.as_os_str(), "sleep".as_ref(), tag.as_ref()]);
+    assert!(wait_for(5, || p.exists()), "the daemon made the pidfile");
+    let out = ctl(&t, &["--status"], &p);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).starts_with("running as pid "));
+    let out = ctl(&t, &["--stop"], &p);
+    assert_eq!((code(&out), stderr(&out)), (0, String::new()));
+    assert!(sleepers(&tag).is_empty() && !p.exists());
+}
+
+/// Two starts on a stale pidfile: the loser names the winner's daemon, never
+/// the stale pid it found in the file.
+#[test]
+fn a_start_racing_a_start_names_no_stale_pid() {
+    if !have("strace", "a_start_racing_a_start_names_no_stale_pid") {
+        return;
+    }
+    let t = Test::new("race-starts");
+    let p = t.path("t.pid");
+    let tag = sleep_tag();
+    let _cleanup = KillTagged(tag.clone());
+    let stale = dead_pid();
+    std::fs::write(&p, format!("{stale}\n")).unwrap();
+    let _winner = dfork_under_strace("inject=pwrite64:delay_enter=800000", &["-p".as_ref(), p.as_os_str(), "sleep".as_ref(), tag.as_ref()]);
+    assert!(wait_for(5, || sleepers(&tag).len() == 1 || pids_with_arg(&tag).len() >= 2), "the winner's daemon runs");
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let out = t.run(&mut dfork(["-p".as_ref(), p.as_os_str(), "sleep".as_ref(), tag.as_ref()]));
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(!stderr(&out).contains(&format!("pid {stale} ")), "the stale pid is never named: {}", stderr(&out));
+    let winner = read_pidfile(&p);
+    assert_eq!(stderr(&out), format!("dfork: already running as pid {winner} ({})\n", p.display()));
+}
+
+/// A launcher killed after it locked a stale pidfile leaves the file as it
+/// was: `--status` still says 1 (stale), not 4 (an empty file).
+#[test]
+fn a_launcher_killed_after_locking_a_stale_pidfile_leaves_it_whole() {
+    if !have("strace", "a_launcher_killed_after_locking_a_stale_pidfile_leaves_it_whole") {
+        return;
+    }
+    let t = Test::new("race-killed");
+    let p = t.path("k.pid");
+    let stale = dead_pid();
+    std::fs::write(&p, format!("{stale}\n")).unwrap();
+    let out = std::process::Command::new("strace")
+        .args(["-qq", "-o", "/dev/null", "-e", "inject=pipe2:signal=SIGKILL", bin(), "-p"])
+        .arg(&p)
+        .args(["sleep", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&out.status), Some(libc::SIGKILL));
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), format!("{stale}\n"));
+    let out = ctl(&t, &["--status"], &p);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+}

@@ -74,8 +74,10 @@ impl<'a> Pidfile<'a> {
         let flags = OFlags::RDWR | OFlags::NOFOLLOW | OFlags::NONBLOCK;
         let flags = if create { flags | OFlags::CREATE } else { flags };
         // Each round ends in a success, a refusal, or a retry: a rival
-        // removed the file (rare), or someone held a shared lock for a
-        // moment (1 ms a round: a second in all).
+        // removed the file (rare), someone held a shared lock for a moment,
+        // or another dfork holds it in the middle of a change (1 ms a round:
+        // a second in all).
+        let mut changing = false;
         for _ in 0..1000 {
             let fd = match fs::openat(base, path, flags, Mode::from_bits_truncate(0o644)) {
                 // A directory (opened for writing): what --status says of it too.
@@ -90,7 +92,17 @@ impl<'a> Pidfile<'a> {
                     crate::sys::sleep_ms(1);
                     continue;
                 }
-                Err(Errno::WOULDBLOCK) => return Err(Refused::Running(read_pid(&fd))),
+                // A live pid in it: a daemon runs. Else a start that has
+                // not written its pid yet, or a stop about to remove the
+                // file: wait it out, and never name a pid that is not alive.
+                Err(Errno::WOULDBLOCK) => match read_pid(&fd).filter(|&p| lives(p)) {
+                    Some(p) => return Err(Refused::Running(Some(p))),
+                    None => {
+                        changing = true;
+                        crate::sys::sleep_ms(1);
+                        continue;
+                    }
+                },
                 Err(e) => return Err(e.into()),
             }
             // Looked at once locked: nobody writes it now but us.
@@ -106,21 +118,21 @@ impl<'a> Pidfile<'a> {
             if create && st.st_mode & 0o7777 != 0o644 {
                 fs::fchmod(&fd, Mode::from_bits_truncate(0o644))?;
             }
-            // A stale pid must not be read by `--stop` while the new
-            // daemon starts, nor outlast a shorter new one.
-            if st.st_size != 0 {
-                fs::ftruncate(&fd, 0)?;
-            }
+            // A stale pid stays until the daemon writes its own over it
+            // (`write`): a launcher killed now leaves the file as it was,
+            // never empty; while the lock is held, readers wait for the pid.
             return Ok(Pidfile { fd, dir, path });
         }
-        Err(Refused::Os(Errno::AGAIN))
+        Err(if changing { Refused::Running(None) } else { Refused::Os(Errno::AGAIN) })
     }
 
-    /// Record `pid` as `PID\n` in the file, empty since [`acquire`](Self::acquire):
-    /// one positioned write ([`pwrite(2)`]). The file is never replaced: the
-    /// lock lives on this inode.
+    /// Record `pid` as `PID\n` in the file: one positioned write
+    /// ([`pwrite(2)`]) over whatever stale pid it held, then the file cut to
+    /// that length ([`ftruncate(2)`]). The file is never replaced: the lock
+    /// lives on this inode.
     ///
     /// [`pwrite(2)`]: https://man7.org/linux/man-pages/man2/pwrite.2.html
+    /// [`ftruncate(2)`]: https://man7.org/linux/man-pages/man2/ftruncate.2.html
     pub fn write(&self, pid: u32) -> Result<(), Errno> {
         let mut d = [0u8; 21];
         let n = {
@@ -139,7 +151,7 @@ impl<'a> Pidfile<'a> {
                 Err(e) => return Err(e),
             }
         }
-        Ok(())
+        fs::ftruncate(&self.fd, n as u64)
     }
 
     /// Remove the file, but only if the path still names the file we hold
@@ -181,7 +193,7 @@ impl<'a> Pidfile<'a> {
 pub fn rewrite(path: &CStr, pid: u32) {
     let flags = OFlags::RDWR | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
     if let Ok(fd) = fs::open(path, flags, Mode::empty()) {
-        if probe_shared(&fd) == Err(Errno::WOULDBLOCK) && fs::ftruncate(&fd, 0).is_ok() {
+        if probe_shared(&fd) == Err(Errno::WOULDBLOCK) {
             Pidfile { fd, dir: None, path }.write(pid).ok();
         }
     }
@@ -197,6 +209,12 @@ pub fn probe_shared(fd: &OwnedFd) -> Result<(), Errno> {
     fs::flock(fd, FlockOperation::NonBlockingLockShared)?;
     fs::flock(fd, FlockOperation::Unlock).ok();
     Ok(())
+}
+
+/// Whether process `pid` lives: it exists (signal 0) and is not a zombie.
+pub fn lives(pid: u32) -> bool {
+    let Some(p) = rustix::process::Pid::from_raw(pid as i32) else { return false };
+    !matches!(rustix::process::test_kill_process(p), Err(Errno::SRCH)) && !super::service::zombie(pid)
 }
 
 /// Whether `path` (not following a final symlink) is the file open as `fd`.

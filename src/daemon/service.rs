@@ -196,7 +196,8 @@ impl ProcPath {
 /// file description.
 fn locked_in_fdinfo(path: &mut ProcPath, fd: &CStr) -> bool {
     path.tail(&[b"/fdinfo/", fd.to_bytes()]);
-    let found = read(path.get(), &mut [0u8; 1024], &mut |b| b.split(|&c| c == b'\n').any(|l| l.starts_with(b"lock:")));
+    // An exclusive lock (WRITE): a daemon's; `--status` probes take shared ones.
+    let found = read(path.get(), &mut [0u8; 1024], &mut |b| b.split(|&c| c == b'\n').any(|l| l.starts_with(b"lock:") && l.windows(5).any(|w| w == b"WRITE")));
     path.tail(&[b"/fd"]);
     found.unwrap_or(false)
 }

@@ -401,8 +401,23 @@ pub struct KillTagged(pub String);
 
 impl Drop for KillTagged {
     fn drop(&mut self) {
-        for pid in pids_with_arg(&self.0) {
-            kill_and_reap(pid);
+        // For half a second: a start held back (by strace, say) may exec
+        // its command only after the test gave up on it.
+        let deadline = Instant::now() + Duration::from_millis(500);
+        while Instant::now() < deadline {
+            for pid in pids_with_arg(&self.0) {
+                kill_and_reap(pid);
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
+}
+
+/// Kill `pid` and every process below it, children first (from
+/// `/proc/PID/task/*/children`, walked again until none is left).
+pub fn kill_tree(pid: i32) {
+    for child in children(pid) {
+        kill_tree(child);
+    }
+    kill_and_reap(pid);
 }
