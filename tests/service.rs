@@ -496,3 +496,35 @@ fn a_launcher_killed_after_locking_a_stale_pidfile_leaves_it_whole() {
     let out = ctl(&t, &["--status"], &p);
     assert_eq!(code(&out), 1, "{}", stdout(&out));
 }
+
+/// Pid reuse, for real: in a pid namespace of its own, the daemon dies while
+/// its child holds the lock, and its pid is handed to a bystander (through
+/// `ns_last_pid`). `--stop` stops the member and never signals the bystander
+/// that now has the daemon's pid.
+#[test]
+fn a_reused_pid_is_never_signalled() {
+    let name = "a_reused_pid_is_never_signalled";
+    if !have("unshare", name) || !root(name) {
+        return;
+    }
+    let t = Test::new("race-reuse");
+    let p = t.path("u.pid");
+    let b = bin();
+    let p = p.display();
+    // Inside: start the service; kill its daemon (the shell, which leaves a
+    // sleep holding the lock); start a bystander with the daemon's pid;
+    // stop; report whether the bystander and the member live.
+    let script = format!(
+        "{b} -q -p {p} sh -c 'sleep 1000 & exec sleep 2000' || exit 9
+         d=$(cat {p}); while [ -z \"$m\" ]; do m=$(cat /proc/$d/task/$d/children); done
+         kill -9 $d; while [ -d /proc/$d ] && ! grep -q ') Z' /proc/$d/stat; do sleep 0.01; done; wait 2>/dev/null
+         echo $((d - 1)) > /proc/sys/kernel/ns_last_pid; sleep 3000 & by=$!
+         [ $by = $d ] || {{ echo \"no reuse: $by $d\"; exit 8; }}
+         {b} --stop -p {p}; r=$?
+         kill -0 $by && echo bystander-alive
+         [ -d /proc/$m ] && ! grep -q ') Z' /proc/$m/stat && echo member-alive
+         kill $by; exit $r"
+    );
+    let o = std::process::Command::new("unshare").args(["-pf", "--mount-proc", "sh", "-c", &script]).output().unwrap();
+    assert_eq!((code(&o), stdout(&o)), (0, "bystander-alive\n".to_string()), "{}", stderr(&o));
+}
