@@ -7,7 +7,7 @@
 //!   lock). The daemon's descriptor is inherited by everything it starts
 //!   unless closed, so this finds the children of a shell loop and a daemon
 //!   that forked itself into the background (BusyBox `httpd`, `crond`,
-//!   dnsmasq...), whatever session it made. A process that merely opened
+//!   nginx...), whatever session it made. A process that merely opened
 //!   the pidfile, read-only or not, has another open file description and
 //!   shows no lock: it is not a member;
 //! - or it is in the session of the daemon or of a lock holder, when that
