@@ -167,3 +167,21 @@ fn a_start_killed_by_a_limit_is_named() {
     );
     assert!(!pidfile.exists() && sleepers(&tag).is_empty());
 }
+
+/// A zone file that is a FIFO (`TZ=:/path`), or a device, never hangs the
+/// heartbeat's start: it is opened without blocking, is no zoneinfo file,
+/// and the heartbeat runs in UTC.
+#[test]
+fn a_zone_file_that_is_a_fifo_or_a_device_is_utc() {
+    let t = Test::new("files-tz");
+    let fifo = t.path("zone");
+    mkfifo(&fifo);
+    for tz in [format!(":{}", fifo.display()), ":/dev/zero".to_string()] {
+        let (log, p) = (t.path("tz.log"), t.path("tz.pid"));
+        let out = run_within(&t, dfork(["-p".as_ref(), p.as_os_str(), "--heartbeat".as_ref(), log.as_os_str(), "--format".as_ref(), "iso8601".as_ref()]).env("TZ", &tz));
+        assert_eq!(code(&out), 0, "TZ={tz}: {}", stderr(&out));
+        assert!(wait_for(5, || std::fs::read_to_string(&log).unwrap_or_default().trim_end().ends_with('Z')), "TZ={tz}: UTC");
+        kill_and_reap(daemon_pid(&out));
+        std::fs::remove_file(&log).ok();
+    }
+}
