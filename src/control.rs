@@ -13,7 +13,7 @@
 //! [`pidfd_send_signal(2)`]: https://man7.org/linux/man-pages/man2/pidfd_send_signal.2.html
 //! [`poll(2)`]: https://man7.org/linux/man-pages/man2/poll.2.html
 
-use crate::daemon::pidfile::{probe_shared, read_pid, same_file};
+use crate::daemon::pidfile::{lives, probe_shared, read_pid, same_file};
 use crate::daemon::service::Service;
 use crate::report::out::{err_line, fail};
 use crate::report::{msg, Error, Line, Lsb, Msg, Stage, StopCode, Text};
@@ -144,12 +144,6 @@ fn locked(fd: &OwnedFd) -> bool {
     probe_shared(fd) == Err(Errno::WOULDBLOCK)
 }
 
-/// Whether `pid` lives: it exists and is not a zombie (a daemon that exited
-/// under a parent that never reaps stays one: it is dead for `--status` and
-/// `--stop`).
-fn alive(pid: u32) -> bool {
-    crate::daemon::pidfile::lives(pid)
-}
 
 impl Seen<'_> {
     /// Remove the pidfile, if no daemon holds it and the path still names
@@ -185,7 +179,7 @@ pub fn run(path: &CStr, opts: &Options, stop: bool) -> u8 {
     let mut seen = inspect(path, opts.force);
     for _ in 0..100 {
         match &seen {
-            Ok(Some(s)) if s.locked && !s.pid.is_some_and(alive) => {
+            Ok(Some(s)) if s.locked && !s.pid.is_some_and(lives) => {
                 sys::sleep_ms(10);
                 seen = inspect(path, opts.force);
             }
@@ -207,7 +201,7 @@ pub fn run(path: &CStr, opts: &Options, stop: bool) -> u8 {
         Error::text(Stage::Control, Text::BadPidfile).print(Some(path));
         return code(StopCode::Failed, Lsb::Unknown);
     };
-    if !seen.locked && !alive(pid) {
+    if !seen.locked && !lives(pid) {
         not_running(msg::STALE_PIDFILE, stop && seen.remove());
         return code(StopCode::NotRunning, Lsb::Dead);
     }
@@ -218,7 +212,7 @@ pub fn run(path: &CStr, opts: &Options, stop: bool) -> u8 {
     // The lock is held (or --stop --force on a live pid): by the daemon, or
     // by the processes it left (a daemon that forked itself, a shell's
     // children).
-    let service = Service::new(Some(seen.fd.as_fd()), alive(pid).then_some(pid));
+    let service = Service::new(Some(seen.fd.as_fd()), lives(pid).then_some(pid));
     let daemon = service.has(pid as i32) || (!seen.locked && opts.force);
     if !stop {
         if !daemon {

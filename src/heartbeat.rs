@@ -11,7 +11,7 @@
 //!
 //! [`clock_nanosleep(2)`]: https://man7.org/linux/man-pages/man2/clock_nanosleep.2.html
 
-use crate::daemon::{open_append, Daemon};
+use crate::daemon::{identity, open_append, Daemon};
 use crate::report::{Error, ExitCode, Stage, Text};
 use crate::sys;
 use crate::text::Buf;
@@ -90,11 +90,11 @@ impl<'a> Log<'a> {
         if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
             return Err(Error::text(Stage::Log, Text::NotRegular));
         }
-        if self.pidfile == Some((st.st_dev, st.st_ino)) {
+        if self.pidfile == Some(identity(&st)) {
             return Err(Error::text(Stage::Log, Text::IsPidfile));
         }
         self.fd = Some(fd);
-        self.id = (st.st_dev, st.st_ino);
+        self.id = identity(&st);
         self.pending = Buf::new(); // the old file keeps its torn line; the new starts clean
         Ok(())
     }
@@ -105,7 +105,7 @@ impl<'a> Log<'a> {
     /// is tried again at the next tick.
     fn check(&mut self, force: bool) {
         let current = match fs::statat(self.base(), self.path, AtFlags::SYMLINK_NOFOLLOW) {
-            Ok(st) => !force && (st.st_dev, st.st_ino) == self.id,
+            Ok(st) => !force && identity(&st) == self.id,
             Err(_) => false,
         };
         if !current {
@@ -160,9 +160,9 @@ pub fn run(opts: &Options<'_>, d: &Daemon<'_>) -> u8 {
         log.dir = dir;
         log.open()?;
         // The pidfile may not exist yet (the daemon creates it): its path, then.
-        match &log.fd {
-            Some(fd) if fs::fstat(fd).is_ok_and(|st| prep.is_pidfile(&st)) => Err(Error::text(Stage::Log, Text::IsPidfile)),
-            _ => Ok(()),
+        match prep.is_pidfile(log.id) {
+            true => Err(Error::text(Stage::Log, Text::IsPidfile)),
+            false => Ok(()),
         }
     });
     let log_fd = match (opened, &log.fd) {
@@ -187,7 +187,7 @@ pub fn run(opts: &Options<'_>, d: &Daemon<'_>) -> u8 {
     }
     // A file size limit (ulimit -f) must fail a write with EFBIG, not kill us.
     sys::set_ignore(libc::SIGXFSZ);
-    log.pidfile = running.pidfile().and_then(|p| fs::fstat(p.fd()).ok()).map(|st| (st.st_dev, st.st_ino));
+    log.pidfile = running.pidfile().and_then(|p| fs::fstat(p.fd()).ok()).map(|st| identity(&st));
     running.ready();
     // The launcher's deeper frames, before the fork, are not ours to keep.
     sys::trim_stack();

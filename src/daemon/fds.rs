@@ -7,8 +7,9 @@ use rustix::fs::{self, Mode, OFlags};
 use rustix::io::Errno;
 
 /// How many descriptors the daemon can keep open besides 0-2: dfork's own
-/// (up to six: the pidfile and its directory, /dev/null, the status pipe's
-/// two ends, the readiness descriptor), then the caller's.
+/// (up to seven: the pidfile and its directory, /dev/null, the status
+/// pipe's two ends, the readiness descriptor, the directory of a relative
+/// COMMAND path), then the caller's.
 pub const KEEP_MAX: usize = 16;
 
 /// Open /dev/null ([`open(2)`]) and return it as a descriptor above 2. Each of

@@ -70,10 +70,10 @@ pub(super) fn launcher_wait(prep: &mut Prepared<'_>, rd: OwnedFd, middle: i32) -
         let main = match ch.wait(pid, d.wait_ms, command, &member) {
             // --forking: COMMAND exited 0; its daemon is what it left.
             Outcome::Ready(_) if d.ready == Ready::Forking => match adopt(prep) {
-                Some(p) if service(prep, None).has(p) => p,
+                Some((p, true)) => p,
                 // It closed the pidfile's lock and left the service's
                 // sessions: --stop could never find it. Said, and stopped.
-                Some(p) => {
+                Some((p, false)) => {
                     Line::stderr().msg(msg::PREFIX).cstr(command).msg(msg::LEFT_PID).num(p as u64).msg(msg::CLOSED_LOCK).end();
                     if let Some(pid) = rustix::process::Pid::from_raw(p) {
                         let _ = rustix::process::kill_process(pid, sys::signal(libc::SIGKILL));
@@ -129,17 +129,23 @@ fn service(prep: &Prepared<'_>, daemon: Option<u32>) -> Service {
     Service::new(file, daemon)
 }
 
-/// `--forking`: the process COMMAND left as its daemon. The launcher is a
-/// child subreaper, so what COMMAND left was re-parented to it when
-/// COMMAND exited, whatever it closed or whichever session it made. With
-/// `--forking=PIDFILE`, the pid the program wrote there, if it is such a
-/// child or a member of the service; else the oldest such child, or the
-/// oldest member.
-fn adopt(prep: &Prepared<'_>) -> Option<i32> {
+/// `--forking`: the process COMMAND left as its daemon, and whether it is a
+/// member of the service (holds the pidfile's lock, or lives in a session
+/// of a holder). The launcher is a child subreaper, so what COMMAND left
+/// was re-parented to it when COMMAND exited, whatever it closed or
+/// whichever session it made. With `--forking=PIDFILE`, the pid the program
+/// wrote there, if it is such a child or a member; else the oldest such
+/// child, or the oldest member.
+fn adopt(prep: &Prepared<'_>) -> Option<(i32, bool)> {
     let service = service(prep, None);
-    let Some(own) = prep.daemon.forking_pidfile else { return service::my_first_child().or_else(|| service.first()) };
-    let fd = rustix::fs::open(own, OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty()).ok()?;
-    pidfile::read_pid(&fd).map(|p| p as i32).filter(|&p| service::my_child(p) || service.has(p))
+    let pid = match prep.daemon.forking_pidfile {
+        None => service::my_first_child().or_else(|| service.first())?,
+        Some(own) => {
+            let fd = rustix::fs::open(own, OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty()).ok()?;
+            pidfile::read_pid(&fd).map(|p| p as i32).filter(|&p| service::my_child(p) || service.has(p))?
+        }
+    };
+    Some((pid, service.has(pid)))
 }
 
 /// Say how the daemon died during start-up; the exit code. The launcher is

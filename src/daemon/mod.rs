@@ -316,9 +316,9 @@ pub fn open_append(base: BorrowedFd<'_>, path: &CStr) -> Result<(OwnedFd, fs::St
     Ok((fd, st))
 }
 
-/// Whether `a` and `b` are the same file (device and inode).
-pub fn same(a: &fs::Stat, b: &fs::Stat) -> bool {
-    a.st_dev == b.st_dev && a.st_ino == b.st_ino
+/// A file's identity: its device and inode.
+pub fn identity(st: &fs::Stat) -> (u64, u64) {
+    (st.st_dev, st.st_ino)
 }
 
 /// A start whose fallible, pre-fork part is done: the pidfile is locked and the
@@ -361,24 +361,27 @@ impl<'a> Prepared<'a> {
                 e => Error::os(stage, e),
             })?;
             // The pidfile holds the pid alone: no output goes into it.
-            if self.is_pidfile(&st) {
+            if self.is_pidfile(identity(&st)) {
                 return Err(Error::text(stage, Text::IsPidfile));
             }
-            *if stage == Stage::Stdout { &mut self.stdout } else { &mut self.stderr } = Some(fd);
+            match stage {
+                Stage::Stdout => self.stdout = Some(fd),
+                _ => self.stderr = Some(fd),
+            }
         }
         Ok(())
     }
 
-    /// Whether `st` is the pidfile: the one locked, or (when the daemon is to
-    /// create it) whatever its path names now. A file opened for another use
-    /// must not be it.
-    pub fn is_pidfile(&self, st: &fs::Stat) -> bool {
+    /// Whether the file of identity `id` ([`identity`]) is the pidfile: the
+    /// one locked, or (when the daemon is to create it) whatever its path
+    /// names now. A file opened for another use must not be it.
+    pub fn is_pidfile(&self, id: (u64, u64)) -> bool {
         let pidfile = match (&self.pidfile, self.daemon.pidfile) {
             (Some(p), _) => fs::fstat(p.fd()),
             (None, Some(path)) => fs::statat(fs::CWD, path, fs::AtFlags::SYMLINK_NOFOLLOW),
             (None, None) => return false,
         };
-        pidfile.is_ok_and(|p| same(&p, st))
+        pidfile.is_ok_and(|p| identity(&p) == id)
     }
 
     /// The pidfile, when it existed and is locked (a missing one is created

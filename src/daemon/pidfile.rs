@@ -211,7 +211,10 @@ pub fn probe_shared(fd: &OwnedFd) -> Result<(), Errno> {
     Ok(())
 }
 
-/// Whether process `pid` lives: it exists (signal 0) and is not a zombie.
+/// Whether process `pid` lives: it exists (signal 0; EPERM means it does)
+/// and is not a zombie. A daemon that exited under a parent that never
+/// reaps (a container's PID 1, a subreaper) stays a zombie: it is dead for
+/// `--status`, `--stop` and a start.
 pub fn lives(pid: u32) -> bool {
     let Some(p) = rustix::process::Pid::from_raw(pid as i32) else { return false };
     !matches!(rustix::process::test_kill_process(p), Err(Errno::SRCH)) && !super::service::zombie(pid)

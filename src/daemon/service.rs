@@ -53,7 +53,7 @@ impl Service {
         let st = file.and_then(|f| fs::fstat(f).ok());
         let me = rustix::process::getpid().as_raw_nonzero().get();
         let my_session = stat(me).map_or(0, |s| s.session);
-        let mut s = Service { file: st.map_or((0, 0), |st| (st.st_dev, st.st_ino)), sessions: [0; SESSIONS_MAX], n: 0, me, my_session };
+        let mut s = Service { file: st.map_or((0, 0), |st| super::identity(&st)), sessions: [0; SESSIONS_MAX], n: 0, me, my_session };
         if let Some(d) = daemon {
             s.follow(d as i32);
         }
@@ -95,7 +95,7 @@ impl Service {
         while let Some(Ok(e)) = fds.next() {
             let name = e.file_name();
             if name.to_bytes().first().is_some_and(|c| c.is_ascii_digit())
-                && fs::statat(&dir, name, AtFlags::empty()).is_ok_and(|st| (st.st_dev, st.st_ino) == self.file)
+                && fs::statat(&dir, name, AtFlags::empty()).is_ok_and(|st| super::identity(&st) == self.file)
                 && locked_in_fdinfo(&mut path, name)
             {
                 return true;
