@@ -18,15 +18,15 @@
 //! [`signalfd(2)`]: https://man7.org/linux/man-pages/man2/signalfd.2.html
 //! [`PR_SET_PDEATHSIG`]: https://man7.org/linux/man-pages/man2/PR_SET_PDEATHSIG.2const.html
 
-use crate::daemon::ready::{ended, now_ms, read_signal, reap_until, watch};
-use crate::daemon::{Pidfile, Running};
+use crate::daemon::ready::{ended, now_ms, read_signal, reap_until, watch, LEFT_NOTHING, SETTLE_MAX_MS, SETTLE_MS, STILL_FOREGROUND};
+use crate::daemon::{pidfile, service, Pidfile, Running};
 use crate::report::out::write_all;
 use crate::report::{msg, Error, ExitCode, Line, Stage};
 use crate::sys::{self, Clock, Forked};
 use crate::text::Buf;
 use crate::time::{stamp, Format, Local, Zone};
 use core::ffi::CStr;
-use rustix::fd::BorrowedFd;
+use rustix::fd::{BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::process::Pid;
 
@@ -37,11 +37,24 @@ pub struct Options<'a> {
     pub delay_ms: u64,
     /// `--respawn-max COUNT/SECONDS`: when to give up.
     pub max: Option<Limit<'a>>,
+    /// `--forking`: COMMAND daemonizes itself.
+    pub forking: Option<Forking<'a>>,
 }
 
 impl Options<'_> {
     /// Restart after 1 s, doubling; never give up.
-    pub const DEFAULT: Options<'static> = Options { delay_ms: 1000, max: None };
+    pub const DEFAULT: Options<'static> = Options { delay_ms: 1000, max: None, forking: None };
+}
+
+/// `--respawn --forking[=PIDFILE]`: COMMAND forks itself into the
+/// background and exits 0; the supervisor, a child subreaper, adopts the
+/// process it left and supervises that one.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Forking<'a> {
+    /// `=PIDFILE`: where COMMAND writes its daemon's pid.
+    pub own: Option<&'a CStr>,
+    /// `--wait`: how long COMMAND may take to exit, in milliseconds.
+    pub wait_ms: u64,
 }
 
 /// `--respawn-max COUNT/SECONDS`: give up after `count` exits within
@@ -63,6 +76,12 @@ pub const MAX_COUNT: u32 = 64;
 /// The longest restart delay, and the run after which the delay starts over.
 pub const DELAY_MAX_MS: u64 = 60_000;
 
+/// `--forking`: how long the processes left of a service get after SIGTERM
+/// before SIGKILL, when its daemon exited or the supervisor stops. Shorter
+/// than `--stop`'s first wait, so that a default `--stop` never kills the
+/// supervisor before it is done.
+pub const DRAIN_MS: u64 = 5_000;
+
 /// The signals the supervisor reads from its signalfd.
 const SIGNALS: [i32; 6] = [libc::SIGCHLD, libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGUSR1, libc::SIGUSR2];
 
@@ -72,11 +91,32 @@ const SIGNALS: [i32; 6] = [libc::SIGCHLD, libc::SIGTERM, libc::SIGINT, libc::SIG
 /// builds COMMAND's environment there and execs it, returning only
 /// the error. The launcher learns of the first exec: it returns 0 once
 /// COMMAND runs, or 126/127 when it cannot.
+///
+/// With `--forking`, the supervisor is a child subreaper: what COMMAND
+/// leaves when it exits 0 is re-parented to it, whatever session it made
+/// and whatever it closed. It takes that process as the daemon
+/// ([`Settle`]), and when the daemon exits (or the supervisor
+/// stops) it stops every process left of the service, its children now:
+/// SIGTERM, SIGKILL after [`DRAIN_MS`]. The launcher returns once the first
+/// daemon is adopted, or exits 3 when COMMAND failed (4 when it did not
+/// exit within `--wait`), with nothing of it left.
 pub fn run(mut running: Running<'_>, opts: &Options<'_>, zone: &Zone, exec: &mut dyn FnMut(Option<BorrowedFd<'_>>) -> Errno) -> ! {
     let name = running.command();
-    // The pidfile's lock is the supervisor's, not its children's.
+    let forking = opts.forking;
+    // The pidfile's lock is the supervisor's, not its children's; with
+    // --forking it is inherited, so that a daemon left behind by a
+    // supervisor killed with SIGKILL still shows in --status and --stop.
     let cloexec = |p: &Pidfile<'_>| rustix::io::fcntl_setfd(p.fd(), rustix::io::FdFlags::CLOEXEC);
-    let sig = match running.pidfile().map_or(Ok(()), cloexec).and_then(|()| sys::set_mask(libc::SIG_BLOCK, &SIGNALS)).and_then(|()| sys::signalfd(&SIGNALS)) {
+    let set_up = || {
+        match (forking, running.pidfile()) {
+            (None, Some(p)) => cloexec(p)?,
+            (Some(_), _) => sys::set_subreaper()?,
+            (None, None) => {}
+        }
+        sys::set_mask(libc::SIG_BLOCK, &SIGNALS)?;
+        sys::signalfd(&SIGNALS)
+    };
+    let sig = match set_up() {
         Ok(fd) => fd,
         Err(e) => running.fail(Error::os(Stage::Supervise, e)),
     };
@@ -87,48 +127,94 @@ pub fn run(mut running: Running<'_>, opts: &Options<'_>, zone: &Zone, exec: &mut
     let (mut delay, mut wake, mut started) = (opts.delay_ms, 0u64, 0u64);
     let mut exits = [0u64; MAX_COUNT as usize];
     let (mut n_exits, mut code) = (0usize, ExitCode::Ok as u8);
+    // --forking: COMMAND runs in the foreground until this time (0: the
+    // child is the daemon); the settling of what it left; when the drain
+    // of what is left turns to SIGKILL (0: no drain); the first start's
+    // failure, for the launcher.
+    let (mut foreground_until, mut settle, mut drain) = (0u64, Settle::IDLE, 0u64);
+    let mut failed_start = None;
     loop {
         let now = now_ms();
-        if child == 0 {
+        // How a run of COMMAND ended: a wait status; with --forking also 0
+        // for "exited 0 and left nothing", -1 for "did not exit in time".
+        let end: i32;
+        if child == 0 && settle.active() {
+            if !settle.done(now) {
+                watch_or_not(&sig, Some(settle.left(now)), &mut child, &mut stopping, &mut settle);
+                continue;
+            }
+            settle = Settle::IDLE;
+            match adopt(forking.and_then(|f| f.own)) {
+                Some(pid) => {
+                    child = pid;
+                    if first {
+                        running.ready();
+                        first = false;
+                    }
+                    continue;
+                }
+                None => end = LEFT_NOTHING,
+            }
+        } else if child == 0 && forking.is_some() && service::my_first_child().is_some() {
+            // What is left of the service goes before anything else.
+            if drain == 0 {
+                drain = now + DRAIN_MS;
+            }
+            let kill = now >= drain;
+            let sig_of_drain = sys::signal(if kill { libc::SIGKILL } else { libc::SIGTERM });
+            service::each_child(&mut |p| {
+                if let Some(p) = Pid::from_raw(p) {
+                    let _ = rustix::process::kill_process(p, sig_of_drain);
+                }
+            });
+            watch_or_not(&sig, Some(if kill { 100 } else { drain - now }), &mut child, &mut stopping, &mut settle);
+            continue;
+        } else if child == 0 {
+            drain = 0;
             if stopping {
                 break;
             }
-            if now >= wake {
-                let (pid, failed) = spawn(&mut || exec(running.command_dir()));
-                match failed {
-                    Some(e) if first => running.fail(Error::os(Stage::Exec, e)),
-                    Some(e) => Error::os(Stage::Exec, e).print(Some(name)),
-                    None => {
-                        if first {
-                            running.ready();
-                        }
-                    }
-                }
-                (child, started, first, wake) = (pid, now, false, now + delay);
+            if now < wake {
+                watch_or_not(&sig, Some(wake - now), &mut child, &mut stopping, &mut settle);
                 continue;
             }
-        }
-        if !watch(&sig, None, (child == 0).then(|| wake.saturating_sub(now))).0 {
-            continue;
-        }
-        let signo = read_signal(&sig);
-        if signo != libc::SIGCHLD {
-            let fwd = if signo == libc::SIGHUP || signo == libc::SIGUSR1 || signo == libc::SIGUSR2 {
-                signo
-            } else {
-                stopping = true;
-                libc::SIGTERM
-            };
-            if let Some(p) = Pid::from_raw(child) {
-                let _ = rustix::process::kill_process(p, sys::signal(fwd));
+            let (pid, failed) = spawn(&mut || exec(running.command_dir()));
+            match failed {
+                Some(e) if first => running.fail(Error::os(Stage::Exec, e)),
+                Some(e) => Error::os(Stage::Exec, e).print(Some(name)),
+                None if forking.is_some() => foreground_until = now + forking.map_or(0, |f| f.wait_ms),
+                None if first => {
+                    running.ready();
+                    first = false;
+                }
+                None => {}
             }
+            (child, started, wake) = (pid, now, now + delay);
             continue;
+        } else if foreground_until != 0 && now >= foreground_until && !stopping {
+            // Still in the foreground after --wait: killed, and a failed run.
+            if let Some(p) = Pid::from_raw(child) {
+                let _ = rustix::process::kill_process(p, sys::signal(libc::SIGKILL));
+            }
+            (child, foreground_until, end) = (0, 0, STILL_FOREGROUND);
+        } else {
+            let until = (foreground_until != 0 && !stopping).then(|| foreground_until.saturating_sub(now));
+            let Some(st) = watch_or_not(&sig, until, &mut child, &mut stopping, &mut settle) else { continue };
+            child = 0;
+            if stopping {
+                continue; // and out, at the top, once nothing is left
+            }
+            if core::mem::take(&mut foreground_until) != 0 && st == 0 {
+                settle = Settle::from(now_ms());
+                continue;
+            }
+            end = st;
         }
-        // Every child that ended is reaped (an orphan we adopted too); ours counts.
-        let Some(st) = reap_until(child) else { continue };
-        child = 0;
-        if stopping {
-            continue; // and out, at the top
+        // COMMAND's run ended: a failed first start with --forking ends it
+        // all; any other is logged, and restarted or given up.
+        if first && forking.is_some() {
+            (stopping, failed_start) = (true, Some(end));
+            continue;
         }
         let now = now_ms();
         if now - started >= DELAY_MAX_MS {
@@ -140,7 +226,7 @@ pub fn run(mut running: Running<'_>, opts: &Options<'_>, zone: &Zone, exec: &mut
         stamp(&mut time, &mut local, sys::now(Clock::Wall).tv_sec, Format::Iso8601);
         let mut l = Line::stderr();
         l.bytes(time.as_bytes()).bytes(b" ").msg(msg::PREFIX).cstr(name);
-        ended(&mut l, st);
+        ended(&mut l, end, forking.map_or(0, |f| f.wait_ms));
         if let Some(max) = opts.max {
             let recent = exits.iter().take(n_exits).filter(|&&t| now - t < max.window_ms).count();
             if recent >= max.count as usize {
@@ -153,8 +239,87 @@ pub fn run(mut running: Running<'_>, opts: &Options<'_>, zone: &Zone, exec: &mut
         wake = now + delay;
         delay = (delay * 2).min(DELAY_MAX_MS);
     }
+    if let Some(status) = failed_start {
+        running.not_daemonized(status)
+    }
     running.abandon();
     sys::exit_now(code)
+}
+
+/// Sleep until a signal comes or `ms` pass, and act on it: SIGTERM and
+/// SIGINT stop the service (the child gets SIGTERM), SIGHUP, SIGUSR1 and
+/// SIGUSR2 are passed to the child, SIGCHLD reaps every child that ended.
+/// The wait status of `child` when it was one of them.
+fn watch_or_not(sig: &OwnedFd, ms: Option<u64>, child: &mut i32, stopping: &mut bool, settle: &mut Settle) -> Option<i32> {
+    if !watch(sig, None, ms).0 {
+        return None;
+    }
+    let signo = read_signal(sig);
+    if signo == libc::SIGCHLD {
+        // Every child that ended is reaped (an orphan we adopted too); ours counts.
+        let st = reap_until(*child).map(|st| st.as_raw());
+        if st.is_none() {
+            settle.child_exited(now_ms());
+        }
+        return st;
+    }
+    let fwd = if signo == libc::SIGHUP || signo == libc::SIGUSR1 || signo == libc::SIGUSR2 {
+        signo
+    } else {
+        (*stopping, *settle) = (true, Settle::IDLE);
+        libc::SIGTERM
+    };
+    if let Some(p) = Pid::from_raw(*child) {
+        let _ = rustix::process::kill_process(p, sys::signal(fwd));
+    }
+    None
+}
+
+/// `--forking`: the wait, after COMMAND exited 0, until what it left has
+/// settled: no child of the supervisor has exited for [`SETTLE_MS`] (the
+/// middle process of a double fork is gone), at most [`SETTLE_MAX_MS`].
+#[derive(Clone, Copy)]
+struct Settle {
+    /// When COMMAND exited (0: not settling).
+    from: u64,
+    /// When a child last exited.
+    last: u64,
+}
+
+impl Settle {
+    const IDLE: Settle = Settle { from: 0, last: 0 };
+
+    fn from(now: u64) -> Settle {
+        Settle { from: now, last: now }
+    }
+
+    fn active(&self) -> bool {
+        self.from != 0
+    }
+
+    fn child_exited(&mut self, now: u64) {
+        if self.active() {
+            self.last = now;
+        }
+    }
+
+    fn done(&self, now: u64) -> bool {
+        now >= self.last + SETTLE_MS || now >= self.from + SETTLE_MAX_MS
+    }
+
+    fn left(&self, now: u64) -> u64 {
+        (self.last + SETTLE_MS).min(self.from + SETTLE_MAX_MS).saturating_sub(now).max(1)
+    }
+}
+
+/// The daemon COMMAND left: with `--forking=PIDFILE`, the pid it wrote
+/// there when that is a child of ours (re-parented to us, the subreaper);
+/// else our oldest live child.
+fn adopt(own: Option<&CStr>) -> Option<i32> {
+    match own {
+        None => service::my_first_child(),
+        Some(f) => pidfile::read_pid_at(f).map(|p| p as i32).filter(|&p| service::my_child(p)),
+    }
 }
 
 /// Fork and `exec` in the child, with the signals unblocked and SIGKILL as

@@ -357,16 +357,18 @@ fn forking_packaged_daemons() {
     assert!(!p.exists());
 }
 
-/// --forking's usage: it needs -p, and goes with neither readiness,
-/// --respawn nor -f.
+/// --forking's usage: it needs -p (but with --respawn), and goes with
+/// neither readiness nor -f.
 #[test]
 fn forking_usage() {
     let t = Test::new("forking-usage");
+    let conflict = "dfork: --forking: goes with neither --ready-fd, --notify nor --foreground\n";
     for (args, why) in [
         (vec!["--forking", "x"], "dfork: --forking: needs -p FILE: the daemon is found by its lock\n"),
-        (vec!["-p", "/tmp/x.pid", "--forking", "--respawn", "x"], "dfork: --forking: goes with neither --ready-fd, --notify, --respawn nor --foreground\n"),
-        (vec!["-p", "/tmp/x.pid", "--forking", "--notify", "x"], "dfork: --forking: goes with neither --ready-fd, --notify, --respawn nor --foreground\n"),
-        (vec!["-p", "/tmp/x.pid", "--forking", "-f", "x"], "dfork: --forking: goes with neither --ready-fd, --notify, --respawn nor --foreground\n"),
+        (vec!["-p", "/tmp/x.pid", "--forking", "--notify", "x"], conflict),
+        (vec!["-p", "/tmp/x.pid", "--forking", "--ready-fd", "3", "--respawn", "x"], conflict),
+        (vec!["-p", "/tmp/x.pid", "--forking", "-f", "x"], conflict),
+        (vec!["--respawn", "--forking", "-p", "/tmp/x.pid", "-f", "x"], conflict),
     ] {
         let out = t.run(&mut dfork(&args));
         assert_eq!((code(&out), stderr(&out)), (2, why.to_string()), "{args:?}");
@@ -527,4 +529,118 @@ fn a_reused_pid_is_never_signalled() {
     );
     let o = std::process::Command::new("unshare").args(["-pf", "--mount-proc", "sh", "-c", &script]).output().unwrap();
     assert_eq!((code(&o), stdout(&o)), (0, "bystander-alive\n".to_string()), "{}", stderr(&o));
+}
+
+/// `--respawn --forking`: the supervisor adopts what COMMAND left (here
+/// BusyBox httpd, which forks itself), restarts it when it dies, and
+/// `--stop` leaves nothing. The pidfile names the supervisor, as with any
+/// `--respawn`.
+#[test]
+fn respawn_forking_restarts_a_self_forking_daemon() {
+    if !have("busybox", "respawn_forking_restarts_a_self_forking_daemon") {
+        return;
+    }
+    let t = Test::new("respawn-forking");
+    let (p, log) = (t.path("r.pid"), t.path("r.log"));
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let _cleanup = KillTagged(listen.clone());
+    let out = t.run(dfork(["-p".as_ref(), p.as_os_str(), "-e".as_ref(), log.as_os_str()]).args(["--respawn", "--respawn-delay", "0.1", "--forking", "busybox", "httpd", "-p", &listen, "-h", "/"]));
+    assert_eq!((code(&out), stderr(&out)), (0, String::new()));
+    let sup = daemon_pid(&out);
+    assert_eq!(read_pidfile(&p), sup);
+    // The supervisor's command line has the tag too.
+    let httpd = || pids_with_arg(&listen).into_iter().filter(|&p| p != sup).collect::<Vec<_>>();
+    // Started means adopted: the launcher returned with httpd in place.
+    let first = httpd();
+    assert_eq!(children(sup), first, "httpd, re-parented to the supervisor, is its one child");
+    assert!(wait_for(5, tcp_up(port)), "httpd serves");
+    kill_and_reap(first[0]);
+    assert!(wait_for(5, || httpd().len() == 1 && httpd() != first), "restarted");
+    assert!(wait_for(5, tcp_up(port)), "httpd serves again");
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("dfork: busybox killed by signal 9; restart in 100 ms"), "{logged}");
+    let out = ctl(&t, &["--stop"], &p);
+    assert_eq!((code(&out), stderr(&out)), (0, String::new()));
+    assert!(pids_with_arg(&listen).is_empty() && !alive(sup) && !p.exists(), "nothing left");
+}
+
+/// `--respawn --forking` takes a daemon that closes every descriptor and
+/// makes a session of its own (dnsmasq): the supervisor is a subreaper, so
+/// it is its child whatever it closed, and `--stop` ends it.
+#[test]
+fn respawn_forking_keeps_a_daemon_that_closes_everything() {
+    let name = "respawn_forking_keeps_a_daemon_that_closes_everything";
+    if !have("dnsmasq", name) || !root(name) {
+        return;
+    }
+    let t = Test::new("respawn-forking-dnsmasq");
+    let p = t.path("d.pid");
+    let port = free_port();
+    let tag = format!("--port={port}");
+    let _cleanup = KillTagged(tag.clone());
+    let conf = t.path("dnsmasq.conf");
+    std::fs::write(&conf, "").unwrap();
+    let conf_arg = format!("--conf-file={}", conf.display());
+    let out = t.run(dfork(["-p".as_ref(), p.as_os_str()]).args(["--respawn", "--forking", "dnsmasq", &tag, "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--user=root", &conf_arg]));
+    assert_eq!((code(&out), stderr(&out)), (0, String::new()));
+    let sup = daemon_pid(&out);
+    let dns: Vec<i32> = pids_with_arg(&tag).into_iter().filter(|&p| p != sup).collect();
+    assert_eq!(children(sup), dns);
+    assert_eq!(fds(dns[0]).iter().filter(|(_, f)| f == &p).count(), 0, "dnsmasq closed the lock");
+    assert!(wait_for(5, tcp_up(port)), "dnsmasq answers on TCP");
+    let out = ctl(&t, &["--stop"], &p);
+    assert_eq!((code(&out), stderr(&out)), (0, String::new()));
+    assert!(pids_with_arg(&tag).is_empty() && !alive(sup) && !p.exists(), "nothing left");
+}
+
+/// `--respawn --forking` whose first COMMAND does not daemonize: exit 3
+/// with how it ended (4 when it stays in the foreground past `--wait`),
+/// nothing of it left, no pidfile.
+#[test]
+fn respawn_forking_first_start_fails_whole() {
+    let t = Test::new("respawn-forking-fails");
+    let p = t.path("f.pid");
+    let tag = sleep_tag();
+    let _cleanup = KillTagged(tag.clone());
+    let cases: [(&[&str], i32, String); 3] = [
+        (&["sh", "-c", &format!("sleep {tag} & exit 2")], 3, "dfork: sh exited with status 2 before it was ready\n".into()),
+        (&["true"], 3, "dfork: true exited with status 0, but left no process running (--forking)\n".into()),
+        (&["-w", "0.3", "sleep", &tag], 4, "dfork: sleep not ready after 300 ms: still in the foreground, so killed (--forking)\n".into()),
+    ];
+    for (args, want, said) in cases {
+        let out = t.run(dfork(["-p".as_ref(), p.as_os_str(), "--respawn".as_ref(), "--forking".as_ref()]).args(args));
+        assert_eq!((code(&out), stderr(&out)), (want, said), "{args:?}");
+        assert!(sleepers(&tag).is_empty() && !p.exists(), "{args:?}: nothing left");
+    }
+}
+
+/// A double fork whose middle process outlives COMMAND for a moment: the
+/// daemon taken is the process that stays, not the middle one (with and
+/// without `--respawn`).
+#[test]
+fn forking_takes_the_process_that_stays() {
+    let t = Test::new("forking-settle");
+    let tag = sleep_tag();
+    let _cleanup = KillTagged(tag.clone());
+    let script = format!("(sleep 0.005; setsid sleep {tag} &) & exit 0");
+    let p = t.path("s.pid");
+    let out = t.run(&mut dfork(["-p".as_ref(), p.as_os_str(), "--forking".as_ref(), "sh".as_ref(), "-c".as_ref(), script.as_ref()]));
+    assert_eq!((code(&out), stderr(&out)), (0, String::new()));
+    assert_eq!(vec![daemon_pid(&out)], sleepers(&tag));
+    assert_eq!(read_pidfile(&p), daemon_pid(&out));
+    let out = ctl(&t, &["--stop"], &p);
+    assert_eq!((code(&out), stderr(&out)), (0, String::new()));
+    assert!(sleepers(&tag).is_empty());
+    let (p, log) = (t.path("r.pid"), t.path("r.log"));
+    let out = t.run(&mut dfork(["-p".as_ref(), p.as_os_str(), "-e".as_ref(), log.as_os_str(), "--respawn".as_ref(), "--forking".as_ref(), "sh".as_ref(), "-c".as_ref(), script.as_ref()]));
+    assert_eq!((code(&out), stderr(&out)), (0, String::new()));
+    let sup = daemon_pid(&out);
+    let sleeper = sleepers(&tag);
+    assert_eq!(children(sup), sleeper);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!((sleepers(&tag), std::fs::read_to_string(&log).unwrap()), (sleeper, String::new()), "no restart");
+    let out = ctl(&t, &["--stop"], &p);
+    assert_eq!((code(&out), stderr(&out)), (0, String::new()));
+    assert!(sleepers(&tag).is_empty() && !alive(sup));
 }

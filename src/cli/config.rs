@@ -139,9 +139,9 @@ pub enum Problem {
     RespawnOnly,
     /// More `-E` than [`ENV_OPTS_MAX`].
     TooManyEnv,
-    /// `--forking` with readiness, `--respawn` or `-f`.
+    /// `--forking` with readiness or `-f`.
     ForkingConflict,
-    /// `--forking` without `-p`.
+    /// `--forking` without `-p` (nor `--respawn`).
     ForkingNeedsPidfile,
 }
 
@@ -329,13 +329,18 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>) -> Result<(), Usage<'a>> {
     }
     let ready = seen.ready_fd || seen.notify || seen.forking;
     let respawn = c.respawn.is_some();
+    // --respawn --forking: the supervisor waits for COMMAND, not the launcher.
+    if let (Some(r), true) = (&mut c.respawn, seen.forking) {
+        r.forking = Some(supervise::Forking { own: c.daemon.forking_pidfile, wait_ms: c.daemon.wait_ms });
+        (c.daemon.ready, c.daemon.forking_pidfile) = (Ready::Exec, None);
+    }
     let problem = match c.mode {
         Mode::Heartbeat if c.command < argv.len() => Some(Problem::Unexpected),
         Mode::Exec if c.command >= argv.len() => Some(Problem::NoCommand),
         Mode::Exec if seen.every_or_format => Some(Problem::HeartbeatOnly),
-        Mode::Exec if seen.forking && (seen.ready_fd || seen.notify || respawn || c.daemon.foreground) => Some(Problem::ForkingConflict),
-        Mode::Exec if seen.forking && c.daemon.pidfile.is_none() => Some(Problem::ForkingNeedsPidfile),
-        Mode::Exec if (seen.ready_fd && seen.notify) || (ready && (respawn || c.daemon.foreground)) => Some(Problem::ReadyConflict),
+        Mode::Exec if seen.forking && (seen.ready_fd || seen.notify || c.daemon.foreground) => Some(Problem::ForkingConflict),
+        Mode::Exec if seen.forking && !respawn && c.daemon.pidfile.is_none() => Some(Problem::ForkingNeedsPidfile),
+        Mode::Exec if (seen.ready_fd && seen.notify) || ((seen.ready_fd || seen.notify) && (respawn || c.daemon.foreground)) => Some(Problem::ReadyConflict),
         Mode::Exec if seen.wait && !ready => Some(Problem::WaitAlone),
         Mode::Exec if seen.respawn_opts && !respawn => Some(Problem::RespawnOnly),
         _ if c.mode != Mode::Exec && (ready || seen.wait || respawn || seen.respawn_opts) => Some(Problem::CommandOnly),

@@ -3,7 +3,7 @@
 //! report it.
 
 use super::pidfile;
-use super::ready::{Outcome, Ready};
+use super::ready::{ended, Channel, Outcome, Ready, STILL_FOREGROUND};
 use super::service::{self, Service};
 use super::Prepared;
 use crate::report::out::{err_line, write_all};
@@ -18,12 +18,14 @@ use rustix::process::WaitOptions;
 /// the read end kept so that writing never meets a closed pipe.
 pub(super) struct Status(pub(super) OwnedFd, #[allow(dead_code)] pub(super) OwnedFd);
 
-/// A record's kind: the daemon is started (with its pid), or failed.
+/// A record's kind: the daemon is started (with its pid), or failed, or
+/// (`--respawn --forking`) COMMAND did not daemonize (with how it ended).
 #[repr(u8)]
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Tag {
     Ready = b'R',
     Error = b'E',
+    Exited = b'X',
 }
 
 impl Status {
@@ -42,7 +44,7 @@ impl Status {
 /// The launcher's side: read the daemon's records until EOF, reap the middle
 /// process, report, and exit.
 pub(super) fn launcher_wait(prep: &mut Prepared<'_>, rd: OwnedFd, middle: i32) -> ! {
-    let (mut pid, mut ready, mut err) = (0i32, false, None);
+    let (mut pid, mut ready, mut err, mut exited) = (0i32, false, None, None);
     let mut rec = [0u8; 8];
     while let Ok(true) = read_full(&rd, &mut rec) {
         let val = i32::from_le_bytes([rec[4], rec[5], rec[6], rec[7]]);
@@ -50,10 +52,23 @@ pub(super) fn launcher_wait(prep: &mut Prepared<'_>, rd: OwnedFd, middle: i32) -
             (ready, pid) = (true, val);
         } else if rec[0] == Tag::Error as u8 {
             err = Some(Error::from_raw(rec[1], val));
+        } else if rec[0] == Tag::Exited as u8 {
+            exited = Some(val);
         }
     }
     sys::reap(middle);
     let d = &prep.daemon;
+    if let Some(end) = exited {
+        // The supervisor stopped what COMMAND left, and removed the pidfile.
+        let mut l = Line::stderr();
+        l.msg(msg::PREFIX).cstr(d.command.unwrap_or(c""));
+        ended(&mut l, end, d.wait_ms);
+        if end >= 0 {
+            l.msg(msg::BEFORE_READY);
+        }
+        l.end();
+        sys::exit_now(if end == STILL_FOREGROUND { ExitCode::NotReady } else { ExitCode::DiedBeforeReady } as u8)
+    }
     if err.is_none() && !ready {
         // No record: the daemon died before it could say anything.
         prep.abandon();
@@ -69,7 +84,7 @@ pub(super) fn launcher_wait(prep: &mut Prepared<'_>, rd: OwnedFd, middle: i32) -
         let command = d.command.unwrap_or(c"");
         let main = match ch.wait(pid, d.wait_ms, command, &member) {
             // --forking: COMMAND exited 0; its daemon is what it left.
-            Outcome::Ready(_) if d.ready == Ready::Forking => match adopt(prep) {
+            Outcome::Ready(_) if d.ready == Ready::Forking => match adopt(prep, &mut ch) {
                 Some((p, true)) => p,
                 // It closed the pidfile's lock and left the service's
                 // sessions: --stop could never find it. Said, and stopped.
@@ -135,15 +150,15 @@ fn service(prep: &Prepared<'_>, daemon: Option<u32>) -> Service {
 /// was re-parented to it when COMMAND exited, whatever it closed or
 /// whichever session it made. With `--forking=PIDFILE`, the pid the program
 /// wrote there, if it is such a child or a member; else the oldest such
-/// child, or the oldest member.
-fn adopt(prep: &Prepared<'_>) -> Option<(i32, bool)> {
+/// child, or the oldest member. Taken once no child has exited for a
+/// moment ([`Channel::settle`]): the middle process of a double fork is
+/// gone by then.
+fn adopt(prep: &Prepared<'_>, ch: &mut Channel) -> Option<(i32, bool)> {
+    ch.settle();
     let service = service(prep, None);
     let pid = match prep.daemon.forking_pidfile {
         None => service::my_first_child().or_else(|| service.first())?,
-        Some(own) => {
-            let fd = rustix::fs::open(own, OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty()).ok()?;
-            pidfile::read_pid(&fd).map(|p| p as i32).filter(|&p| service::my_child(p) || service.has(p))?
-        }
+        Some(own) => pidfile::read_pid_at(own).map(|p| p as i32).filter(|&p| service::my_child(p) || service.has(p))?,
     };
     Some((pid, service.has(pid)))
 }

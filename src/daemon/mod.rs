@@ -620,6 +620,18 @@ impl<'a> Running<'a> {
         }
     }
 
+    /// `--respawn --forking`: the first COMMAND did not daemonize; `end`
+    /// says how it ended (a wait status, [`ready::LEFT_NOTHING`] or
+    /// [`ready::STILL_FOREGROUND`]). The pidfile is removed; the launcher
+    /// says so and exits 3 (4 for the latter).
+    pub fn not_daemonized(&self, end: i32) -> ! {
+        self.abandon();
+        if let Some(s) = &self.status {
+            s.send(Tag::Exited, 0, end);
+        }
+        sys::exit_now(ExitCode::DiedBeforeReady as u8)
+    }
+
     /// Report a failure and end the daemon: the launcher prints `e` and exits
     /// with its code (in the foreground, it is printed here). The pidfile is
     /// removed first.

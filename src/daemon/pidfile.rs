@@ -243,6 +243,13 @@ pub fn read_pid(fd: &OwnedFd) -> Option<u32> {
     parse_pid(&buf[..n])
 }
 
+/// Read the pid in the pidfile at `path` (a program's own, not followed
+/// through a final symlink, opened without blocking on a FIFO).
+pub fn read_pid_at(path: &CStr) -> Option<u32> {
+    let fd = fs::open(path, OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty()).ok()?;
+    read_pid(&fd)
+}
+
 /// A pid as a pidfile must hold it: `[1-9][0-9]*` and at most one final
 /// newline, between 2 and [`PID_MAX_LIMIT`]. Everything else (empty, `0`, `-1`,
 /// `1`, `+5`, ` 5`, `05`, `5\n6`, overflow, non-ASCII digits) is `None`, so a

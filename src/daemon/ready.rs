@@ -200,7 +200,7 @@ impl Channel {
         let outcome = match end {
             End::Ready => return Outcome::Ready(main),
             End::Died(st) => {
-                ended(&mut l, st).msg(msg::BEFORE_READY);
+                ended(&mut l, st.as_raw(), 0).msg(msg::BEFORE_READY);
                 Outcome::Died
             }
             End::Timeout => {
@@ -213,6 +213,18 @@ impl Channel {
         }
         l.end();
         outcome
+    }
+
+    /// `--forking`, after COMMAND exited 0: wait until no child of the
+    /// launcher has exited for [`SETTLE_MS`] (the middle process of a
+    /// double fork is gone then), reaping those that did; at most
+    /// [`SETTLE_MAX_MS`].
+    pub fn settle(&mut self) {
+        let until = now_ms() + SETTLE_MAX_MS;
+        while now_ms() < until && watch(&self.sig, None, Some(SETTLE_MS)).0 {
+            read_signal(&self.sig);
+            reap_until(0);
+        }
     }
 }
 
@@ -291,10 +303,26 @@ fn receive(sock: &OwnedFd, buf: &mut [u8]) -> Option<(usize, i32)> {
     Some((r.bytes.min(buf.len()), if creds { int((w + 8).next_multiple_of(w)) } else { 0 }))
 }
 
-/// ` exited with status S` or ` killed by signal N`.
-pub fn ended<'l, 'f>(l: &'l mut Line<'f>, st: WaitStatus) -> &'l mut Line<'f> {
-    match st.exit_status() {
-        Some(c) => l.msg(msg::EXITED).num(c as u64),
-        None => l.msg(msg::KILLED).num(st.terminating_signal().unwrap_or(0) as u64),
+/// `--forking`: how long no child may exit, after COMMAND exited 0, before
+/// what it left counts as settled and its daemon is taken.
+pub const SETTLE_MS: u64 = 20;
+/// `--forking`: the longest settling.
+pub const SETTLE_MAX_MS: u64 = 1000;
+
+/// `--forking`'s end of a run that is not a wait status: COMMAND exited 0
+/// but left no process running.
+pub const LEFT_NOTHING: i32 = -2;
+/// `--forking`'s end of a run that is not a wait status: COMMAND was still
+/// in the foreground when `--wait` expired (and was killed).
+pub const STILL_FOREGROUND: i32 = -1;
+
+/// ` exited with status S` or ` killed by signal N` for a wait status, or
+/// what [`LEFT_NOTHING`] and [`STILL_FOREGROUND`] (after `wait_ms`) mean.
+pub fn ended<'l, 'f>(l: &'l mut Line<'f>, status: i32, wait_ms: u64) -> &'l mut Line<'f> {
+    match status {
+        LEFT_NOTHING => l.msg(msg::LEFT_NOTHING),
+        STILL_FOREGROUND => l.msg(msg::NOT_READY_AFTER).num(wait_ms).msg(msg::STILL_FOREGROUND),
+        st if libc::WIFEXITED(st) => l.msg(msg::EXITED).num(libc::WEXITSTATUS(st) as u64),
+        st => l.msg(msg::KILLED).num(libc::WTERMSIG(st) as u64),
     }
 }

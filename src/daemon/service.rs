@@ -217,18 +217,23 @@ fn stat(pid: i32) -> Option<Stat> {
     .flatten()
 }
 
-/// The oldest (lowest pid) live child of this process: for a launcher that
-/// is a child subreaper, what a program that daemonized itself left, even
-/// one that closed every descriptor and made a session of its own.
+/// The oldest (lowest pid) live child of this process: for a child
+/// subreaper, what a program that daemonized itself left, even one that
+/// closed every descriptor and made a session of its own.
 pub fn my_first_child() -> Option<i32> {
-    let me = rustix::process::getpid().as_raw_nonzero().get();
     let mut first = None;
+    each_child(&mut |pid| first = Some(first.map_or(pid, |f: i32| f.min(pid))));
+    first
+}
+
+/// Call `f` with every live child of this process.
+pub fn each_child(f: &mut dyn FnMut(i32)) {
+    let me = rustix::process::getpid().as_raw_nonzero().get();
     each_pid(&mut |pid| {
         if stat(pid).is_some_and(|s| s.parent == me && !s.zombie) {
-            first = Some(first.map_or(pid, |f: i32| f.min(pid)));
+            f(pid);
         }
     });
-    first
 }
 
 /// Whether process `pid` is a live child of this process.
