@@ -358,7 +358,7 @@ fn forking_packaged_daemons() {
 }
 
 /// --forking's usage: it needs -p (but with --respawn), and goes with
-/// neither readiness nor -f.
+/// neither readiness nor -f (but with --respawn).
 #[test]
 fn forking_usage() {
     let t = Test::new("forking-usage");
@@ -368,7 +368,6 @@ fn forking_usage() {
         (vec!["-p", "/tmp/x.pid", "--forking", "--notify", "x"], conflict),
         (vec!["-p", "/tmp/x.pid", "--forking", "--ready-fd", "3", "--respawn", "x"], conflict),
         (vec!["-p", "/tmp/x.pid", "--forking", "-f", "x"], conflict),
-        (vec!["--respawn", "--forking", "-p", "/tmp/x.pid", "-f", "x"], conflict),
     ] {
         let out = t.run(&mut dfork(&args));
         assert_eq!((code(&out), stderr(&out)), (2, why.to_string()), "{args:?}");
@@ -643,4 +642,29 @@ fn forking_takes_the_process_that_stays() {
     let out = ctl(&t, &["--stop"], &p);
     assert_eq!((code(&out), stderr(&out)), (0, String::new()));
     assert!(sleepers(&tag).is_empty() && !alive(sup));
+}
+
+/// `-f --respawn --forking`, as procd runs it: the supervisor in the
+/// foreground adopts what COMMAND left; SIGTERM to it stops everything; a
+/// COMMAND that does not daemonize is said on its stderr (3).
+#[test]
+fn foreground_respawn_forking_under_a_supervisor() {
+    if !have("busybox", "foreground_respawn_forking_under_a_supervisor") {
+        return;
+    }
+    let t = Test::new("fg-respawn-forking");
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let _cleanup = KillTagged(listen.clone());
+    let mut sup = dfork(["-f", "--respawn", "--forking", "busybox", "httpd", "-p", &listen, "-h", "/"]).spawn().unwrap();
+    let pid = sup.id() as i32;
+    let httpd = || pids_with_arg(&listen).into_iter().filter(|&p| p != pid).collect::<Vec<_>>();
+    assert!(wait_for(5, || httpd().len() == 1 && children(pid) == httpd()), "httpd adopted");
+    assert!(wait_for(5, tcp_up(port)), "httpd serves");
+    rustix::process::kill_process(rustix::process::Pid::from_raw(pid).unwrap(), rustix::process::Signal::TERM).unwrap();
+    let st = sup.wait().unwrap();
+    assert_eq!(st.code(), Some(0));
+    assert!(httpd().is_empty(), "httpd stopped with it");
+    let out = t.run(&mut dfork(["-f", "--respawn", "--forking", "true"]));
+    assert_eq!((code(&out), stderr(&out)), (3, "dfork: true exited with status 0, but left no process running (--forking)\n".to_string()));
 }

@@ -139,7 +139,7 @@ pub enum Problem {
     RespawnOnly,
     /// More `-E` than [`ENV_OPTS_MAX`].
     TooManyEnv,
-    /// `--forking` with readiness or `-f`.
+    /// `--forking` with readiness, or with `-f` but not `--respawn`.
     ForkingConflict,
     /// `--forking` without `-p` (nor `--respawn`).
     ForkingNeedsPidfile,
@@ -338,7 +338,7 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>) -> Result<(), Usage<'a>> {
         Mode::Heartbeat if c.command < argv.len() => Some(Problem::Unexpected),
         Mode::Exec if c.command >= argv.len() => Some(Problem::NoCommand),
         Mode::Exec if seen.every_or_format => Some(Problem::HeartbeatOnly),
-        Mode::Exec if seen.forking && (seen.ready_fd || seen.notify || c.daemon.foreground) => Some(Problem::ForkingConflict),
+        Mode::Exec if seen.forking && (seen.ready_fd || seen.notify || (c.daemon.foreground && !respawn)) => Some(Problem::ForkingConflict),
         Mode::Exec if seen.forking && !respawn && c.daemon.pidfile.is_none() => Some(Problem::ForkingNeedsPidfile),
         Mode::Exec if (seen.ready_fd && seen.notify) || ((seen.ready_fd || seen.notify) && (respawn || c.daemon.foreground)) => Some(Problem::ReadyConflict),
         Mode::Exec if seen.wait && !ready => Some(Problem::WaitAlone),

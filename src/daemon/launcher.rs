@@ -3,12 +3,13 @@
 //! report it.
 
 use super::pidfile;
-use super::ready::{ended, Channel, Outcome, Ready, STILL_FOREGROUND};
+use super::ready::{ended, not_daemonized_code, Channel, Outcome, Ready};
 use super::service::{self, Service};
 use super::Prepared;
 use crate::report::out::{err_line, write_all};
 use crate::report::{msg, Error, ExitCode, Line, Stage, Text};
 use crate::sys;
+use core::ffi::CStr;
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
@@ -60,14 +61,8 @@ pub(super) fn launcher_wait(prep: &mut Prepared<'_>, rd: OwnedFd, middle: i32) -
     let d = &prep.daemon;
     if let Some(end) = exited {
         // The supervisor stopped what COMMAND left, and removed the pidfile.
-        let mut l = Line::stderr();
-        l.msg(msg::PREFIX).cstr(d.command.unwrap_or(c""));
-        ended(&mut l, end, d.wait_ms);
-        if end >= 0 {
-            l.msg(msg::BEFORE_READY);
-        }
-        l.end();
-        sys::exit_now(if end == STILL_FOREGROUND { ExitCode::NotReady } else { ExitCode::DiedBeforeReady } as u8)
+        not_daemonized(d.command.unwrap_or(c""), end, d.wait_ms);
+        sys::exit_now(not_daemonized_code(end))
     }
     if err.is_none() && !ready {
         // No record: the daemon died before it could say anything.
@@ -127,6 +122,19 @@ pub(super) fn launcher_wait(prep: &mut Prepared<'_>, rd: OwnedFd, middle: i32) -
         Line::stdout().msg(msg::DAEMON_PID).num(pid as u64).end();
     }
     sys::exit_now(ExitCode::Ok as u8)
+}
+
+/// `--respawn --forking`'s first COMMAND did not daemonize: `dfork:
+/// COMMAND exited with status S before it was ready`, or what
+/// [`ended`] says of `end`.
+pub(super) fn not_daemonized(command: &CStr, end: i32, wait_ms: u64) {
+    let mut l = Line::stderr();
+    l.msg(msg::PREFIX).cstr(command);
+    ended(&mut l, end, wait_ms);
+    if end >= 0 {
+        l.msg(msg::BEFORE_READY);
+    }
+    l.end();
 }
 
 /// The service of the start: its pidfile as the launcher locked it, or as

@@ -623,13 +623,16 @@ impl<'a> Running<'a> {
     /// `--respawn --forking`: the first COMMAND did not daemonize; `end`
     /// says how it ended (a wait status, [`ready::LEFT_NOTHING`] or
     /// [`ready::STILL_FOREGROUND`]). The pidfile is removed; the launcher
-    /// says so and exits 3 (4 for the latter).
+    /// (or, in the foreground, this process) says so and exits 3 (4 for
+    /// the latter).
     pub fn not_daemonized(&self, end: i32) -> ! {
         self.abandon();
-        if let Some(s) = &self.status {
-            s.send(Tag::Exited, 0, end);
+        match &self.status {
+            Some(s) => s.send(Tag::Exited, 0, end),
+            // In the foreground (`-f`), said here.
+            None => launcher::not_daemonized(self.command(), end, self.daemon.wait_ms),
         }
-        sys::exit_now(ExitCode::DiedBeforeReady as u8)
+        sys::exit_now(ready::not_daemonized_code(end))
     }
 
     /// Report a failure and end the daemon: the launcher prints `e` and exits

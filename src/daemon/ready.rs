@@ -22,7 +22,7 @@
 //! [`signalfd(2)`]: https://man7.org/linux/man-pages/man2/signalfd.2.html
 //! [`poll(2)`]: https://man7.org/linux/man-pages/man2/poll.2.html
 
-use crate::report::{msg, Line};
+use crate::report::{msg, ExitCode, Line};
 use crate::sys::{self, Clock};
 use crate::text::{decimal, Buf};
 use core::ffi::CStr;
@@ -315,6 +315,12 @@ pub const LEFT_NOTHING: i32 = -2;
 /// `--forking`'s end of a run that is not a wait status: COMMAND was still
 /// in the foreground when `--wait` expired (and was killed).
 pub const STILL_FOREGROUND: i32 = -1;
+
+/// The exit code of a start whose COMMAND did not daemonize (`--respawn
+/// --forking`): 4 when it stayed in the foreground, else 3.
+pub fn not_daemonized_code(end: i32) -> u8 {
+    (if end == STILL_FOREGROUND { ExitCode::NotReady } else { ExitCode::DiedBeforeReady }) as u8
+}
 
 /// ` exited with status S` or ` killed by signal N` for a wait status, or
 /// what [`LEFT_NOTHING`] and [`STILL_FOREGROUND`] (after `wait_ms`) mean.
