@@ -94,9 +94,10 @@ const SIGNALS: [i32; 6] = [libc::SIGCHLD, libc::SIGTERM, libc::SIGINT, libc::SIG
 ///
 /// With `--forking`, the supervisor is a child subreaper: what COMMAND
 /// leaves when it exits 0 is re-parented to it, whatever session it made
-/// and whatever it closed. It takes that process as the daemon
-/// ([`Settle`]), and when the daemon exits (or the supervisor
-/// stops) it stops every process left of the service, its children now:
+/// and whatever it closed. It takes that process as the daemon once no
+/// child has exited for [`SETTLE_MS`], and when the daemon exits (or the
+/// supervisor stops) it stops every process left of the service, its
+/// children now:
 /// SIGTERM, SIGKILL after [`DRAIN_MS`]. The launcher returns once the first
 /// daemon is adopted, or exits 3 when COMMAND failed (4 when it did not
 /// exit within `--wait`), with nothing of it left.
