@@ -73,7 +73,7 @@ sizes() {
 declare -A bytes total link ms calls forks missing
 for n in "${names[@]}"; do
   read -r bytes[$n] total[$n] < <(sizes "$(binary "$n")")
-  link[$n]=$(file -bL "$(binary "$n")" | grep -q 'statically linked\|static-pie' && echo static || echo dynamic)
+  link[$n]=$(file -bL "$(binary "$n")" | grep 'statically linked\|static-pie' >/dev/null && echo static || echo dynamic)
   cmd=$(launch "$n" "$S" "$tag")
   "$T/reap"
   ms[$n]=$(hyperfine -N -w 5 -r "$runs" --prepare "$T/reap" --export-json "$T/$n.json" "$cmd" >/dev/null 2>&1 &&

@@ -18,10 +18,10 @@ trap 'rm -rf "$tmp"' EXIT
 echo "-- debian"
 [ "$(id -u)" = 0 ] || fail "installing the .deb needs root"
 deb=$(packaging/debian/build-deb.sh "$bin" "$tmp")
-dpkg-deb -I "$deb" | grep -q "Version: $version" || fail "$deb: not version $version"
+dpkg-deb -I "$deb" | grep "Version: $version" >/dev/null || fail "$deb: not version $version"
 dpkg -i "$deb" >/dev/null
 [ "$(/usr/bin/dfork -V)" = "$("$bin" -V)" ] || fail "the installed dfork is not the one built"
-man -l /usr/share/man/man1/dfork.1.gz 2>/dev/null | grep -q "run a command, or a built-in heartbeat" || fail "the installed manual page does not render"
+man -l /usr/share/man/man1/dfork.1.gz 2>/dev/null | grep "run a command, or a built-in heartbeat" >/dev/null || fail "the installed manual page does not render"
 dpkg -r dfork >/dev/null
 [ ! -e /usr/bin/dfork ] || fail "dpkg -r left /usr/bin/dfork"
 

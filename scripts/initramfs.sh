@@ -19,7 +19,7 @@ if [ -z "${KERNEL:-}" ]; then
   KERNEL=$(ls "$W"/k/boot/vmlinuz-* | head -1)
 fi
 bb=$(command -v busybox)
-file -bL "$bb" | grep -q 'statically linked' || { echo "initramfs: $bb is not static (apt-get install busybox-static)" >&2; exit 1; }
+file -bL "$bb" | grep 'statically linked' >/dev/null || { echo "initramfs: $bb is not static (apt-get install busybox-static)" >&2; exit 1; }
 r=$W/root
 mkdir -p "$r"/bin "$r"/dev "$r"/proc "$r"/sys "$r"/run
 cp "$bb" "$r/bin/busybox"

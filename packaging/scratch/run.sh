@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=$(realpath "${1:-target/x86_64-unknown-linux-musl/release/dfork}")
 bb=$(command -v busybox)
-file -bL "$bb" | grep -q 'statically linked' || { echo "FAIL: $bb is not static (busybox-static)"; exit 1; }
+file -bL "$bb" | grep 'statically linked' >/dev/null || { echo "FAIL: $bb is not static (busybox-static)"; exit 1; }
 root=$(mktemp -d)
 pid1=
 cleanup() { [ -n "$pid1" ] && kill -KILL "$pid1" 2>/dev/null; rm -rf "$root"; }
@@ -25,13 +25,13 @@ touch "$root/dev/null"
 unshare --pid --mount --propagation private --fork --kill-child sh -c 'mount --bind /dev/null "$1/dev/null" && exec chroot "$@"' sh \
   "$root" /dfork -f --respawn --respawn-delay 0.1 -- /bin/busybox httpd -f -p "127.0.0.1:$port" -h /www &
 outer=$!
-for _ in $(seq 50); do pid1=$(pgrep -P "$outer" -x dfork || true); [ -n "$pid1" ] && get | grep -q dfork && break; sleep 0.1; done
+for _ in $(seq 50); do pid1=$(pgrep -P "$outer" -x dfork || true); [ -n "$pid1" ] && get | grep dfork >/dev/null && break; sleep 0.1; done
 [ -n "$pid1" ] || { echo "FAIL: dfork did not start"; exit 1; }
 [ "$(awk '/^NSpid/ {print $3}' /proc/"$pid1"/status)" = 1 ] || { echo "FAIL: dfork is not PID 1 in its namespace"; exit 1; }
-get | grep -q 'served by busybox httpd under dfork' || { echo "FAIL: the service does not answer"; exit 1; }
+get | grep 'served by busybox httpd under dfork' >/dev/null || { echo "FAIL: the service does not answer"; exit 1; }
 httpd=$(pgrep -P "$pid1")
 kill -KILL "$httpd"
-for _ in $(seq 50); do new=$(pgrep -P "$pid1" || true); [ -n "$new" ] && [ "$new" != "$httpd" ] && get | grep -q dfork && break; sleep 0.1; done
+for _ in $(seq 50); do new=$(pgrep -P "$pid1" || true); [ -n "$new" ] && [ "$new" != "$httpd" ] && get | grep dfork >/dev/null && break; sleep 0.1; done
 [ -n "$new" ] && [ "$new" != "$httpd" ] || { echo "FAIL: the killed service was not restarted"; exit 1; }
 kill -TERM "$pid1"
 wait "$outer" || { echo "FAIL: PID 1 exited $? on SIGTERM, not 0"; exit 1; }
