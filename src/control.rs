@@ -19,7 +19,7 @@ use crate::report::out::{err_line, fail};
 use crate::report::{msg, Error, Line, Lsb, Msg, Stage, StopCode, Text};
 use crate::sys;
 use core::ffi::CStr;
-use rustix::event::{poll, PollFd, PollFlags};
+use rustix::event::{PollFd, PollFlags};
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{self, AtFlags, FileType, FlockOperation, Mode, OFlags};
 use rustix::io::Errno;
@@ -324,7 +324,7 @@ fn terminate(seen: &Seen<'_>, service: &Service, daemon: Option<u32>, s: &Schedu
 
 /// Whether the process of `pidfd` has exited (its pidfd reads as ready).
 fn exited(pidfd: &OwnedFd) -> bool {
-    poll(&mut [PollFd::new(pidfd, PollFlags::IN)], Some(&sys::timespec_ms(0))).is_ok_and(|n| n > 0)
+    sys::poll(&mut [PollFd::new(pidfd, PollFlags::IN)], Some(0)).is_ok_and(|n| n > 0)
 }
 
 /// Wait up to `ms` until `gone`, looking every 10 ms.

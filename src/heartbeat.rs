@@ -21,7 +21,6 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{self, AtFlags, FileType};
 use rustix::io::Errno;
-use rustix::thread::{clock_nanosleep_absolute, ClockId};
 use rustix::time::Timespec;
 use sys::Clock;
 
@@ -236,7 +235,7 @@ fn tick_loop(log: &mut Log<'_>, zone: &Zone, every_ms: u64, format: Format) {
             if STOP.load(Ordering::Relaxed) {
                 return;
             }
-            match clock_nanosleep_absolute(ClockId::Monotonic, &deadline) {
+            match sys::sleep_until(&deadline) {
                 Err(Errno::INTR) if HUP.swap(false, Ordering::Relaxed) => log.check(true),
                 Err(Errno::INTR) => {}
                 _ => break,

@@ -26,3 +26,27 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 /// called: nothing here unwinds (the panic handler aborts).
 #[no_mangle]
 extern "C" fn rust_eh_personality() {}
+
+/// Where rustix reaches the kernel through libc (always on big-endian MIPS),
+/// it asks [`dlsym(3)`] for newer calls (`statx`, ...) before it falls back
+/// to the older ones. In a static musl executable `dlsym` never finds
+/// anything; musl's own says so through `dlerror`'s message, which links
+/// `vsnprintf`, `printf`'s engine with soft floats, and `malloc`: 28 KB of a
+/// MIPS binary. This one gives the same "not found" at once. Re-measure:
+/// `scripts/release.sh VERSION mips-unknown-linux-musl`, with and without.
+///
+/// [`dlsym(3)`]: https://man7.org/linux/man-pages/man3/dlsym.3.html
+#[cfg(target_arch = "mips")]
+#[no_mangle]
+extern "C" fn dlsym(_handle: *mut core::ffi::c_void, _symbol: *const c_char) -> *mut core::ffi::c_void {
+    core::ptr::null_mut()
+}
+
+/// The same, under the name the libc crate links when it is built for musl
+/// 1.2's 64-bit `time_t` (`--cfg libc_unstable_musl_v1_2`, as the MIPS
+/// release builds are).
+#[cfg(target_arch = "mips")]
+#[no_mangle]
+extern "C" fn __dlsym_time64(handle: *mut core::ffi::c_void, symbol: *const c_char) -> *mut core::ffi::c_void {
+    dlsym(handle, symbol)
+}

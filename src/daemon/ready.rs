@@ -27,7 +27,7 @@ use crate::sys::{self, Clock};
 use crate::text::{decimal, Buf};
 use core::ffi::CStr;
 use core::mem::{ManuallyDrop, MaybeUninit};
-use rustix::event::{poll, PollFd, PollFlags};
+use rustix::event::{PollFd, PollFlags};
 use rustix::fd::{AsRawFd, FromRawFd, OwnedFd};
 use rustix::io::{Errno, IoSliceMut};
 use rustix::net::{self, RecvAncillaryBuffer, RecvFlags};
@@ -239,9 +239,8 @@ pub fn now_ms() -> u64 {
 ///
 /// [`poll(2)`]: https://man7.org/linux/man-pages/man2/poll.2.html
 pub fn watch(sig: &OwnedFd, data: Option<&OwnedFd>, ms: Option<u64>) -> (bool, bool) {
-    let ts = ms.map(sys::timespec_ms);
     let mut fds = [PollFd::new(sig, PollFlags::IN), PollFd::new(data.unwrap_or(sig), PollFlags::IN)];
-    if poll(&mut fds, ts.as_ref()).is_err() {
+    if sys::poll(&mut fds, ms).is_err() {
         return (false, false);
     }
     let ready = |f: &PollFd<'_>| !f.revents().is_empty();

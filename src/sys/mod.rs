@@ -16,7 +16,7 @@ pub mod path;
 mod process;
 mod signal;
 
-pub use clock::{now, sleep_ms, span_ms, timespec_ms, Clock};
+pub use clock::{now, poll, sleep_ms, sleep_until, span_ms, Clock};
 pub use env::{count, cstr_of, cstr_tail, each_cstr, env, var, Argv, CArgv, EnvTable, ENV_MAX};
 pub use fd::{close, close_range, stderr, stdout};
 pub use mem::{trim_stack, with_mapped};
