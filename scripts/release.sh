@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Static release binaries of dfork, one per target, each run through a real
+# scenario under qemu-user; dist/VERSION/ gets dfork-VERSION-TARGET and
+# SHA256SUMS, and this prints a table of sizes (and each one's ratio to
+# x86_64's). CI runs it. docs/cross.md explains each choice below.
+#
+# All with the pinned toolchain. x86_64, i686 and aarch64 have rustup's
+# musl std and link with rust-lld (.cargo/config.toml). The others have no
+# std here: core is built from source (-Zbuild-std=core, the rust-src
+# component; RUSTC_BOOTSTRAP=1 lets the pinned stable compiler take that
+# flag), and `zig cc` from PyPI's ziglang package links them: it carries
+# musl 1.2's start files and libc for armv7 (hard float), mipsel and mips
+# (big-endian, soft float: OpenWrt's mips_24kc) and riscv64.
+#
+# Usage: scripts/release.sh VERSION [TARGET...]
+#   (needs qemu-user-static, python3 -m pip); with TARGETs, only those and
+#   x86_64 (the base of the ratios) are built.
+set -u
+cd "$(dirname "$0")/.."
+version=${1:?usage: scripts/release.sh VERSION [TARGET...]}
+shift
+only=" $* "
+[ "$version" = "$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)" ] || { echo "release: $version is not Cargo.toml's version"; exit 1; }
+out=dist/$version
+rm -rf "$out"; mkdir -p "$out"
+T=$(mktemp -d)
+pids=()
+trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
+python3 -m ziglang version >/dev/null 2>&1 || python3 -m pip install -q ziglang >/dev/null 2>&1 || { echo "release: cannot install ziglang from PyPI"; exit 1; }
+rustup component list --installed | grep '^rust-src' >/dev/null || rustup component add rust-src >/dev/null
+# zig cc as the linker, for the target in ZIG_TARGET. -Os: zig builds its
+# musl for these flags (and caches it), smaller than its default. -fPIC:
+# musl's MIPS assembly (dlsym, ...) finds its globals through $t9, which
+# a direct call from non-PIC code does not set; objects marked PIC get
+# ld.lld's LA25 stubs, which set it.
+cat >"$T/zigcc" <<'ZIG'
+#!/bin/sh
+exec python3 -m ziglang cc -target "$ZIG_TARGET" -Os -fPIC "$@"
+ZIG
+chmod +x "$T/zigcc"
+mkdir -p "$T/nolibc" # zig brings the C library: build.rs needs no other
+
+# scenario TARGET RUNNER: what goes wrong, on stdout (nothing: passed).
+# A heartbeat at --every 1: its first three lines are the host's clock (a
+# 1970 or garbage time fails), each a later second than the one before (a
+# tick that comes early fails; a slow emulator may skip one); then a
+# command started in exec mode, --status (0), --stop (0), --status again
+# (3), and a missing command (127).
+scenario() {
+  local bin=$out/dfork-$version-$1 run=() out now t before prev=
+  [ "$2" = - ] || run=("$2")
+  before=$(date +%s)
+  out=$("${run[@]}" "$bin" -p "$T/$1.hb.pid" --heartbeat "$T/$1.log" --every 1 --format epoch) || { echo "heartbeat start exited $?"; return; }
+  pids+=("${out#Daemon PID }")
+  for _ in $(seq 100); do [ "$(wc -l <"$T/$1.log" 2>/dev/null || echo 0)" -ge 3 ] && break; sleep 0.1; done
+  now=$(date +%s)
+  [ "$(wc -l <"$T/$1.log")" -ge 3 ] || { echo "fewer than 3 heartbeat lines"; return; }
+  for t in $(head -3 "$T/$1.log"); do
+    # Within 2 s of the host's clock while the lines were written.
+    [ "$t" -ge $((before - 2)) ] && [ "$t" -le $((now + 2)) ] || { echo "heartbeat line $t is not the host's clock ($before..$now)"; return; }
+    [ -z "$prev" ] || [ "$t" -gt "$prev" ] || { echo "heartbeat lines $prev then $t: a tick came early"; return; }
+    prev=$t
+  done
+  "${run[@]}" "$bin" --stop -p "$T/$1.hb.pid" || { echo "--stop of the heartbeat exited $?"; return; }
+  # Exec mode: a (native) command as the daemon, its status, its stop.
+  out=$("${run[@]}" "$bin" -p "$T/$1.pid" -- sleep 600.$$) || { echo "exec start exited $?"; return; }
+  pids+=("${out#Daemon PID }")
+  "${run[@]}" "$bin" --status -p "$T/$1.pid" >/dev/null || { echo "--status exited $?, not 0"; return; }
+  "${run[@]}" "$bin" --stop -p "$T/$1.pid" || { echo "--stop exited $?"; return; }
+  "${run[@]}" "$bin" --status -p "$T/$1.pid" >/dev/null; [ $? -eq 3 ] || { echo "--status after --stop is not 3"; return; }
+  "${run[@]}" "$bin" -- /nonexistent/cmd 2>/dev/null; [ $? -eq 127 ] || { echo "a missing command is not 127"; return; }
+}
+
+# TARGET ZIG-TARGET QEMU [--cfg ...]; ZIG-TARGET - for rustup's targets.
+# rustix makes system calls itself where it can. On mipsel that is behind
+# the cfg rustix_use_experimental_asm (inline assembly for MIPS is unstable
+# in Rust); for big-endian MIPS rustix always goes through libc, so the libc
+# crate is told it is musl 1.2 with its 64-bit time_t (its default is the
+# 32-bit time_t of musl 1.1, and rustix's libc calls would pass it 64-bit
+# timespecs: sleeps lost their nanoseconds).
+targets=(
+  "x86_64-unknown-linux-musl - -"
+  "i686-unknown-linux-musl - qemu-i386-static"
+  "aarch64-unknown-linux-musl - qemu-aarch64-static"
+  "armv7-unknown-linux-musleabihf arm-linux-musleabihf qemu-arm-static"
+  "mipsel-unknown-linux-musl mipsel-linux-musleabi qemu-mipsel-static rustix_use_experimental_asm"
+  "mips-unknown-linux-musl mips-linux-musleabi qemu-mips-static libc_unstable_musl_v1_2"
+  "riscv64gc-unknown-linux-musl riscv64-linux-musl qemu-riscv64-static"
+)
+failed=0 base=0 rows=()
+for spec in "${targets[@]}"; do
+  read -r t zig q cfg <<<"$spec"
+  [ -z "${*}" ] || [ "$t" = x86_64-unknown-linux-musl ] || [[ $only == *" $t "* ]] || continue
+  if [ "$zig" = - ]; then
+    cargo build --release --locked --quiet --target "$t" 2>"$T/$t.build"
+  else
+    f='"-C","relocation-model=static","-C","target-feature=+crt-static","-C","link-self-contained=no"'
+    f+=',"-C","link-arg=-Wl,-z,norelro","-C","link-arg=-Wl,-z,max-page-size=4096","-C","link-arg=-Wl,-z,common-page-size=16"'
+    f+=',"-C","link-arg=-Wl,--gc-sections","-C","link-arg=-Wl,--build-id=none"'
+    f+="${cfg:+,\"--cfg\",\"$cfg\"}"
+    RUSTC_BOOTSTRAP=1 ZIG_TARGET=$zig DFORK_LIBC_DIR=$T/nolibc cargo build --release --locked --quiet -Zbuild-std=core --target "$t" \
+      --config "target.$t.linker=\"$T/zigcc\"" --config "target.$t.rustflags=[$f]" 2>"$T/$t.build"
+  fi || { tail -5 "$T/$t.build"; rows+=("$t|-|-|failed: build"); failed=1; continue; }
+  bin=$out/dfork-$version-$t
+  cp "target/$t/release/dfork" "$bin"
+  size=$(stat -c %s "$bin")
+  [ "$t" = x86_64-unknown-linux-musl ] && base=$size
+  ratio=$(awk -v a="$size" -v b="$base" 'BEGIN { printf "%.2f", a / b }')
+  if [ "$q" != - ] && ! command -v "$q" >/dev/null 2>&1; then
+    rows+=("$t|$size|$ratio|failed: $q missing (apt-get install qemu-user-static)"); failed=1; continue
+  fi
+  why=$(scenario "$t" "$q")
+  if [ -z "$why" ]; then rows+=("$t|$size|$ratio|passed"); else rows+=("$t|$size|$ratio|failed: $why"); failed=1; fi
+done
+(cd "$out" && sha256sum dfork-"$version"-* >SHA256SUMS)
+printf '| target | bytes | × x86_64 | scenario under qemu |\n|---|---|---|---|\n'
+for r in "${rows[@]}"; do IFS='|' read -r a b c d <<<"$r"; printf '| %s | %s | %s | %s |\n' "$a" "$b" "$c" "$d"; done
+echo "$out: $(ls "$out" | wc -l) files"
+exit $failed
