@@ -6,8 +6,8 @@
 //! descriptors closed, signals reset, a locked pidfile. The launcher returns
 //! only once the daemon really started, with an exit code that says so.
 //!
-//! ```no_run
-//! let builder = dfork::Daemon::new().pidfile(c"/run/demo.pid");
+//! ```
+//! let builder = dfork::Daemon::new().pidfile(c"/tmp/dfork-doc-demo.pid");
 //! let mut daemon = match builder.start() {
 //!     Ok(d) => d, // we are the daemon
 //!     Err(e) => {

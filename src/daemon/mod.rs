@@ -41,12 +41,12 @@ use rustix::io::Errno;
 
 /// What the daemon's start looks like: a builder, the library's entry point.
 ///
-/// ```no_run
+/// ```
 /// # fn body() {}
-/// let d = dfork::Daemon::new().pidfile(c"/run/example.pid").umask(0o027);
+/// let d = dfork::Daemon::new().pidfile(c"/tmp/dfork-doc-example.pid").umask(0o027);
 /// match d.start() {
-///     Ok(mut daemon) => { daemon.ready(); body() } // only the daemon gets here
-///     Err(e) => e.print(d.path_of(e.stage)),       // still in the caller: nothing was started
+///     Ok(mut daemon) => { daemon.ready(); body(); daemon.abandon() } // only the daemon gets here
+///     Err(e) => e.print(d.path_of(e.stage)), // still in the caller: nothing was started
 /// }
 /// ```
 #[derive(Clone, Copy, Debug)]
