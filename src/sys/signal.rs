@@ -3,7 +3,7 @@
 //! daemon needs.
 
 use super::{check, last_errno};
-use core::ffi::c_int;
+use core::ffi::{c_int, c_ulong};
 use rustix::io::Errno;
 
 /// Set the disposition of every ignored signal to SIG_DFL and unblock them
@@ -149,12 +149,15 @@ pub fn set_mask(how: c_int, sigs: &[c_int]) -> Result<(), Errno> {
 }
 
 /// The kernel's signal set of `sigs`: a bit mask of the kernel's size (64
-/// signals, 128 on mips).
-fn sigset(sigs: &[c_int]) -> [u64; 2] {
-    let mut set = [0u64; 2];
+/// signals, 128 on mips) in words of C's `unsigned long`, as the kernel
+/// reads it: word 0 holds signals 1 to 32 on a 32-bit machine, whatever its
+/// byte order (64-bit words would put them second on big-endian MIPS).
+fn sigset(sigs: &[c_int]) -> [c_ulong; 128 / c_ulong::BITS as usize] {
+    const W: usize = c_ulong::BITS as usize;
+    let mut set = [0; 128 / W];
     for &s in sigs {
         let b = (s - 1) as usize;
-        set[b / 64 & 1] |= 1 << (b % 64);
+        set[b / W % set.len()] |= 1 << (b % W);
     }
     set
 }
