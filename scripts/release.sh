@@ -40,12 +40,22 @@ ZIG
 chmod +x "$T/zigcc"
 mkdir -p "$T/nolibc" # zig brings the C library: build.rs needs no other
 
+# alive PID: the process exists and is not a zombie (an orphan's parent
+# here may be a PID 1 that does not reap).
+alive() {
+  local st
+  st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  st=${st##*) }
+  [ "${st%% *}" != Z ]
+}
+
 # scenario TARGET RUNNER: what goes wrong, on stdout (nothing: passed).
 # A heartbeat at --every 1: its first three lines are the host's clock (a
 # 1970 or garbage time fails), each a later second than the one before (a
 # tick that comes early fails; a slow emulator may skip one); then a
 # command started in exec mode, --status (0), --stop (0), --status again
-# (3), and a missing command (127).
+# (3), and a missing command (127); then --respawn: the child killed is
+# restarted, and --stop ends the supervisor and its child.
 scenario() {
   local bin=$out/dfork-$version-$1 run=() out now t before prev=
   [ "$2" = - ] || run=("$2")
@@ -69,6 +79,18 @@ scenario() {
   "${run[@]}" "$bin" --stop -p "$T/$1.pid" || { echo "--stop exited $?"; return; }
   "${run[@]}" "$bin" --status -p "$T/$1.pid" >/dev/null; [ $? -eq 3 ] || { echo "--status after --stop is not 3"; return; }
   "${run[@]}" "$bin" -- /nonexistent/cmd 2>/dev/null; [ $? -eq 127 ] || { echo "a missing command is not 127"; return; }
+  # The supervisor: its child killed is restarted; --stop ends both.
+  local sup child new
+  out=$("${run[@]}" "$bin" -p "$T/$1.sv.pid" --respawn --respawn-delay 0.1 -- sleep 601.$$) || { echo "--respawn start exited $?"; return; }
+  sup=${out#Daemon PID }; pids+=("$sup")
+  child=$(pgrep -P "$sup" -f "sleep 601.$$") || { echo "--respawn: no child"; return; }
+  pids+=("$child")
+  kill -KILL "$child"
+  for _ in $(seq 50); do new=$(pgrep -P "$sup" -f "sleep 601.$$") && [ "$new" != "$child" ] && break; new=; sleep 0.1; done
+  [ -n "$new" ] || { echo "--respawn: the killed child was not restarted"; return; }
+  pids+=("$new")
+  "${run[@]}" "$bin" --stop -p "$T/$1.sv.pid" || { echo "--stop of the supervisor exited $?"; return; }
+  ! alive "$sup" && ! alive "$new" || { echo "--stop left the supervisor or its child"; return; }
 }
 
 # TARGET ZIG-TARGET QEMU [--cfg ...]; ZIG-TARGET - for rustup's targets.
