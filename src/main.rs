@@ -43,8 +43,8 @@ extern "C" fn dlsym(_handle: *mut core::ffi::c_void, _symbol: *const c_char) -> 
 }
 
 /// The same, under the name the libc crate links when it is built for musl
-/// 1.2's 64-bit `time_t` (`--cfg libc_unstable_musl_v1_2`, as the MIPS
-/// release builds are).
+/// 1.2's 64-bit `time_t` (`--cfg libc_unstable_musl_v1_2`, as the
+/// big-endian MIPS release build is).
 #[cfg(target_arch = "mips")]
 #[no_mangle]
 extern "C" fn __dlsym_time64(handle: *mut core::ffi::c_void, symbol: *const c_char) -> *mut core::ffi::c_void {

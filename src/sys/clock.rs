@@ -104,11 +104,11 @@ pub fn span_ms(a: &Timespec, b: &Timespec) -> u64 {
 /// On MIPS, rustix may reach the kernel through libc (on big-endian MIPS it
 /// always does), and there its timespec is wrong for musl 1.2: a 64-bit
 /// `tv_sec` with a C `long` `tv_nsec` right after it, where big-endian musl
-/// has 32 bits of padding first (and little-endian musl built for 32-bit
-/// `time_t` has no 64-bit `tv_sec`). The kernel would take the padding for
-/// nanoseconds. So timed calls skip rustix here: musl's 64-bit-time
-/// `clock_nanosleep` gets two 64-bit words (the padding zero, so right on
-/// either endianness), and `poll` takes milliseconds.
+/// has 32 bits of padding first; and the libc crate, unless told otherwise,
+/// links musl's old entry points for a 32-bit `time_t`. Either way the
+/// kernel got the wrong nanoseconds. So timed calls skip rustix here:
+/// musl's 64-bit-time `clock_nanosleep` gets two 64-bit words (the padding
+/// zero, so right on either endianness), and `poll` takes milliseconds.
 #[cfg(target_arch = "mips")]
 mod mips {
     use super::{Errno, PollFd, Timespec};
