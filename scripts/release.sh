@@ -113,6 +113,7 @@ failed=0 base=0 rows=()
 for spec in "${targets[@]}"; do
   read -r t zig q cfg <<<"$spec"
   [ -z "${*}" ] || [ "$t" = x86_64-unknown-linux-musl ] || [[ $only == *" $t "* ]] || continue
+  t0=$SECONDS
   if [ "$zig" = - ]; then
     cargo build --release --locked --quiet --target "$t" 2>"$T/$t.build"
   else
@@ -131,7 +132,9 @@ for spec in "${targets[@]}"; do
   if [ "$q" != - ] && ! command -v "$q" >/dev/null 2>&1; then
     rows+=("$t|$size|$ratio|failed: $q missing (apt-get install qemu-user-static)"); failed=1; continue
   fi
+  t1=$SECONDS
   why=$(scenario "$t" "$q")
+  echo "$t: built in $((t1 - t0)) s, scenario $((SECONDS - t1)) s"
   if [ -z "$why" ]; then rows+=("$t|$size|$ratio|passed"); else rows+=("$t|$size|$ratio|failed: $why"); failed=1; fi
 done
 (cd "$out" && sha256sum dfork-"$version"-* >SHA256SUMS)
