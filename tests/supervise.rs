@@ -99,6 +99,35 @@ fn notify_from_another_process_is_ignored() {
 }
 
 #[test]
+fn readiness_works_where_the_subreaper_is_refused() {
+    // Older qemu-user and some Linux layers refuse PR_SET_CHILD_SUBREAPER:
+    // --ready-fd and --notify still start the daemon and wait for it.
+    let name = "readiness_works_where_the_subreaper_is_refused";
+    if !have("strace", name) || !have("python3", name) {
+        return;
+    }
+    let t = Test::new("no-subreaper");
+    for (ready, file) in [("--notify", "n.pid"), ("--ready-fd", "r.pid")] {
+        let p = t.path(file);
+        let mut cmd = std::process::Command::new("strace");
+        // The launcher alone is traced (no -f): it is the one that asks.
+        cmd.args(["-qq", "-o", "/dev/null", "-e", "trace=prctl", "-e", "inject=prctl:error=EINVAL", bin(), ready]);
+        if ready == "--ready-fd" {
+            cmd.args(["3", "-p", path_str(&p), "sh", "-c", &format!("sleep 1; echo >&3; exec sleep {}", sleep_tag())]);
+        } else {
+            cmd.args(["-p", path_str(&p), "python3", "-c", NOTIFY, "sleep=1", "READY=1"]);
+        }
+        let t0 = Instant::now();
+        let out = t.run(&mut cmd);
+        assert_eq!(code(&out), 0, "{ready}: {}", stderr(&out));
+        assert!(t0.elapsed() >= Duration::from_secs(1), "{ready}: returned before the daemon was ready");
+        let pid = daemon_pid(&out);
+        assert_eq!(read_pidfile(&p), pid);
+        assert!(alive(pid));
+    }
+}
+
+#[test]
 fn notify_mainpid_and_extend_timeout() {
     if !have("python3", "notify_mainpid_and_extend_timeout") {
         return;

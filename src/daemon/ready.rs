@@ -132,7 +132,17 @@ impl Channel {
         // The launcher waits for the daemon: SIGCHLD must not be ignored
         // (the kernel would reap it unseen), and comes through a signalfd.
         sys::set_default(libc::SIGCHLD);
-        sys::set_subreaper()?;
+        // As the daemon's subreaper the launcher sees it die at once.
+        // --forking cannot do without; --ready-fd and --notify can, where
+        // the kernel or an emulator refuses PR_SET_CHILD_SUBREAPER (older
+        // qemu-user, such as Debian 12's 7.2; FreeBSD's Linux layer): a
+        // daemon that dies before it is ready is then seen only when --wait
+        // expires.
+        if let Err(e) = sys::set_subreaper() {
+            if how == Ready::Forking {
+                return Err(e);
+            }
+        }
         sys::set_mask(libc::SIG_BLOCK, &[libc::SIGCHLD])?;
         Ok(Channel { rd, forking: how == Ready::Forking, sig: sys::signalfd(&[libc::SIGCHLD])?, hand: Handoff { wr, var } })
     }
