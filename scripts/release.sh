@@ -40,6 +40,17 @@ ZIG
 chmod +x "$T/zigcc"
 mkdir -p "$T/nolibc" # zig brings the C library: build.rs needs no other
 
+# A service that says READY=1 to NOTIFY_SOCKET after 1 s, having first
+# created the file in argv[1], then sleeps.
+notify='import os, socket, sys, time
+time.sleep(1)
+open(sys.argv[1], "w").close()
+a = os.environ["NOTIFY_SOCKET"]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.connect("\0" + a[1:] if a[0] == "@" else a)
+s.send(b"READY=1")
+time.sleep(float(sys.argv[2]))'
+
 # alive PID: the process exists and is not a zombie (an orphan's parent
 # here may be a PID 1 that does not reap).
 alive() {
@@ -54,8 +65,9 @@ alive() {
 # 1970 or garbage time fails), each a later second than the one before (a
 # tick that comes early fails; a slow emulator may skip one); then a
 # command started in exec mode, --status (0), --stop (0), --status again
-# (3), and a missing command (127); then --respawn: the child killed is
-# restarted, and --stop ends the supervisor and its child.
+# (3), and a missing command (127); --notify returns only once COMMAND
+# said READY=1; --respawn: the child killed is restarted, and --stop ends
+# the supervisor and its child.
 scenario() {
   local bin=$out/dfork-$version-$1 run=() out now t before prev=
   [ "$2" = - ] || run=("$2")
@@ -79,6 +91,12 @@ scenario() {
   "${run[@]}" "$bin" --stop -p "$T/$1.pid" || { echo "--stop exited $?"; return; }
   "${run[@]}" "$bin" --status -p "$T/$1.pid" >/dev/null; [ $? -eq 3 ] || { echo "--status after --stop is not 3"; return; }
   "${run[@]}" "$bin" -- /nonexistent/cmd 2>/dev/null; [ $? -eq 127 ] || { echo "a missing command is not 127"; return; }
+  # Readiness: --notify returns once COMMAND sent READY=1 (a datagram with
+  # the sender's credentials), not before.
+  out=$("${run[@]}" "$bin" -p "$T/$1.nf.pid" --notify -w 10 -- python3 -c "$notify" "$T/$1.nf.sent" 602.$$) || { echo "--notify start exited $?"; return; }
+  pids+=("${out#Daemon PID }")
+  [ -e "$T/$1.nf.sent" ] || { echo "--notify returned before READY=1 was sent"; return; }
+  "${run[@]}" "$bin" --stop -p "$T/$1.nf.pid" || { echo "--stop of the --notify service exited $?"; return; }
   # The supervisor: its child killed is restarted; --stop ends both.
   local sup child new
   out=$("${run[@]}" "$bin" -p "$T/$1.sv.pid" --respawn --respawn-delay 0.1 -- sleep 601.$$) || { echo "--respawn start exited $?"; return; }
