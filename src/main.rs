@@ -32,7 +32,10 @@ extern "C" fn rust_eh_personality() {}
 /// to the older ones. In a static musl executable `dlsym` never finds
 /// anything; musl's own says so through `dlerror`'s message, which links
 /// `vsnprintf`, `printf`'s engine with soft floats, and `malloc`: 28 KB of a
-/// MIPS binary. This one gives the same "not found" at once. Re-measure:
+/// MIPS binary. This one gives the same "not found" at once. It also keeps
+/// musl's MIPS `dlsym` out: position-independent assembly that needs its
+/// own address in `$t9`, which nothing sets in a static executable (a
+/// crash; scripts/release.sh checks that no such code is left). Re-measure:
 /// `scripts/release.sh VERSION mips-unknown-linux-musl`, with and without.
 ///
 /// [`dlsym(3)`]: https://man7.org/linux/man-pages/man3/dlsym.3.html
