@@ -26,7 +26,9 @@ rm -rf "$out"; mkdir -p "$out"
 T=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
-python3 -m ziglang version >/dev/null 2>&1 || python3 -m pip install -q ziglang >/dev/null 2>&1 || { echo "release: cannot install ziglang from PyPI"; exit 1; }
+# zig from PyPI; a Debian system Python wants --break-system-packages for it.
+python3 -m ziglang version >/dev/null 2>&1 || python3 -m pip install -q ziglang >/dev/null 2>&1 ||
+  python3 -m pip install -q --break-system-packages ziglang >/dev/null 2>&1 || { echo "release: cannot install ziglang from PyPI (python3 -m pip)"; exit 1; }
 rustup component list --installed | grep '^rust-src' >/dev/null || rustup component add rust-src >/dev/null
 # zig cc as the linker, for the target in ZIG_TARGET. -Os: zig builds its
 # musl for these flags (and caches it), smaller than its default.
