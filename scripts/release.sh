@@ -25,7 +25,7 @@ out=dist/$version
 rm -rf "$out"; mkdir -p "$out"
 T=$(mktemp -d)
 pids=()
-trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
+trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; kill $(jobs -p) 2>/dev/null; rm -rf "$T"' EXIT
 # zig from PyPI; a Debian system Python wants --break-system-packages for it.
 python3 -m ziglang version >/dev/null 2>&1 || python3 -m pip install -q ziglang >/dev/null 2>&1 ||
   python3 -m pip install -q --break-system-packages ziglang >/dev/null 2>&1 || { echo "release: cannot install ziglang from PyPI (python3 -m pip)"; exit 1; }
@@ -150,11 +150,13 @@ targets=(
   "mips-unknown-linux-musl mips-linux-musleabi qemu-mips-static libc_unstable_musl_v1_2"
   "riscv64gc-unknown-linux-musl riscv64-linux-musl qemu-riscv64-static"
 )
-failed=0 base=0 rows=()
-for spec in "${targets[@]}"; do
-  read -r t zig q cfg <<<"$spec"
-  [ -z "${*}" ] || [ "$t" = x86_64-unknown-linux-musl ] || [[ $only == *" $t "* ]] || continue
-  t0=$SECONDS
+# build TARGET ZIG-TARGET CFG: the release build of TARGET; its exit status
+# goes to $T/TARGET.rc, its seconds to $T/TARGET.secs, its errors to
+# $T/TARGET.build. The zig targets each build in a target directory of
+# their own (target/zig/TARGET), so that they can build at the same time:
+# much of each build is serial (core and dfork are one codegen unit each).
+build() {
+  local t=$1 zig=$2 cfg=$3 f t0=$SECONDS
   if [ "$zig" = - ]; then
     cargo build --release --locked --quiet --target "$t" 2>"$T/$t.build"
   else
@@ -169,10 +171,31 @@ for spec in "${targets[@]}"; do
     f+=',"-Z","unstable-options","-C","panic=immediate-abort"'
     f+="${cfg:+,\"--cfg\",\"$cfg\"}"
     RUSTC_BOOTSTRAP=1 ZIG_TARGET=$zig DFORK_LIBC_DIR=$T/nolibc cargo build --release --locked --quiet -Zbuild-std=core --target "$t" \
-      --config "target.$t.linker=\"$T/zigcc\"" --config "target.$t.rustflags=[$f]" 2>"$T/$t.build"
-  fi || { tail -5 "$T/$t.build"; rows+=("$t|-|-|failed: build"); failed=1; continue; }
+      --target-dir "target/zig/$t" --config "target.$t.linker=\"$T/zigcc\"" --config "target.$t.rustflags=[$f]" 2>"$T/$t.build"
+  fi
+  echo $? >"$T/$t.rc"
+  echo $((SECONDS - t0)) >"$T/$t.secs"
+}
+
+selected() {
+  [ -z "$only_given" ] || [ "$1" = x86_64-unknown-linux-musl ] || [[ $only == *" $1 "* ]]
+}
+only_given=$*
+builders=()
+for spec in "${targets[@]}"; do
+  read -r t zig q cfg <<<"$spec"
+  selected "$t" || continue
+  if [ "$zig" = - ]; then build "$t" - ""; else build "$t" "$zig" "$cfg" & builders+=($!); fi
+done
+wait "${builders[@]}" 2>/dev/null
+
+failed=0 base=0 rows=()
+for spec in "${targets[@]}"; do
+  read -r t zig q cfg <<<"$spec"
+  selected "$t" || continue
+  [ "$(cat "$T/$t.rc")" = 0 ] || { tail -5 "$T/$t.build"; rows+=("$t|-|-|failed: build"); failed=1; continue; }
   bin=$out/dfork-$version-$t
-  cp "target/$t/release/dfork" "$bin"
+  if [ "$zig" = - ]; then cp "target/$t/release/dfork" "$bin"; else cp "target/zig/$t/$t/release/dfork" "$bin"; fi
   size=$(stat -c %s "$bin")
   [ "$t" = x86_64-unknown-linux-musl ] && base=$size
   ratio=$(awk -v a="$size" -v b="$base" 'BEGIN { printf "%.2f", a / b }')
@@ -186,7 +209,7 @@ for spec in "${targets[@]}"; do
   why=
   case $t in mips*) n=$(pic_prologues "$bin"); [ "$n" = 0 ] || why="$n position-independent prologues: they need \$t9";; esac
   [ -n "$why" ] || why=$(scenario "$t" "$q")
-  echo "$t: built in $((t1 - t0)) s, scenario $((SECONDS - t1)) s"
+  echo "$t: built in $(cat "$T/$t.secs") s, scenario $((SECONDS - t1)) s"
   if [ -z "$why" ]; then rows+=("$t|$size|$ratio|passed"); else rows+=("$t|$size|$ratio|failed: $why"); failed=1; fi
 done
 (cd "$out" && sha256sum dfork-"$version"-* >SHA256SUMS)
