@@ -24,8 +24,20 @@ only=" $* "
 out=dist/$version
 rm -rf "$out"; mkdir -p "$out"
 T=$(mktemp -d)
-pids=()
-trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; kill $(jobs -p) 2>/dev/null; rm -rf "$T"' EXIT
+# Every process a scenario starts is listed in $T/pids (the scenario runs
+# in a subshell); at the end, passed or failed, those still running are
+# killed: only while their command line is still ours (a binary of $out,
+# or a sleep tagged with this script's pid), never a pid reused since.
+track() { echo "$@" >>"$T/pids"; }
+clean_up() {
+  local p tag=" 60[0-2][.]$$"
+  for p in $(cat "$T/pids" 2>/dev/null); do
+    tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -E -e "$out/dfork-" -e "$tag " >/dev/null && kill -9 "$p"
+  done
+  kill $(jobs -p) 2>/dev/null
+  rm -rf "$T"
+}
+trap clean_up EXIT
 # zig from PyPI; a Debian system Python wants --break-system-packages for it.
 python3 -m ziglang version >/dev/null 2>&1 || python3 -m pip install -q ziglang >/dev/null 2>&1 ||
   python3 -m pip install -q --break-system-packages ziglang >/dev/null 2>&1 || { echo "release: cannot install ziglang from PyPI (python3 -m pip)"; exit 1; }
@@ -96,7 +108,7 @@ scenario() {
   [ "$2" = - ] || run=("$2")
   before=$(date +%s)
   out=$("${run[@]}" "$bin" -p "$T/$1.hb.pid" --heartbeat "$T/$1.log" --every 1 --format epoch) || { echo "heartbeat start exited $?"; return; }
-  pids+=("${out#Daemon PID }")
+  track "${out#Daemon PID }"
   for _ in $(seq 100); do [ "$(wc -l <"$T/$1.log" 2>/dev/null || echo 0)" -ge 3 ] && break; sleep 0.1; done
   now=$(date +%s)
   [ "$(wc -l <"$T/$1.log")" -ge 3 ] || { echo "fewer than 3 heartbeat lines"; return; }
@@ -109,7 +121,7 @@ scenario() {
   "${run[@]}" "$bin" --stop -p "$T/$1.hb.pid" || { echo "--stop of the heartbeat exited $?"; return; }
   # Exec mode: a (native) command as the daemon, its status, its stop.
   out=$("${run[@]}" "$bin" -p "$T/$1.pid" -- sleep 600.$$) || { echo "exec start exited $?"; return; }
-  pids+=("${out#Daemon PID }")
+  track "${out#Daemon PID }"
   "${run[@]}" "$bin" --status -p "$T/$1.pid" >/dev/null || { echo "--status exited $?, not 0"; return; }
   "${run[@]}" "$bin" --stop -p "$T/$1.pid" || { echo "--stop exited $?"; return; }
   "${run[@]}" "$bin" --status -p "$T/$1.pid" >/dev/null; [ $? -eq 3 ] || { echo "--status after --stop is not 3"; return; }
@@ -117,19 +129,19 @@ scenario() {
   # Readiness: --notify returns once COMMAND sent READY=1 (a datagram with
   # the sender's credentials), not before.
   out=$("${run[@]}" "$bin" -p "$T/$1.nf.pid" --notify -w 10 -- python3 -c "$notify" "$T/$1.nf.sent" 602.$$) || { echo "--notify start exited $?"; return; }
-  pids+=("${out#Daemon PID }")
+  track "${out#Daemon PID }"
   [ -e "$T/$1.nf.sent" ] || { echo "--notify returned before READY=1 was sent"; return; }
   "${run[@]}" "$bin" --stop -p "$T/$1.nf.pid" || { echo "--stop of the --notify service exited $?"; return; }
   # The supervisor: its child killed is restarted; --stop ends both.
   local sup child new
   out=$("${run[@]}" "$bin" -p "$T/$1.sv.pid" --respawn --respawn-delay 0.1 -- sleep 601.$$) || { echo "--respawn start exited $?"; return; }
-  sup=${out#Daemon PID }; pids+=("$sup")
+  sup=${out#Daemon PID }; track "$sup"
   child=$(pgrep -P "$sup" -f "sleep 601.$$") || { echo "--respawn: no child"; return; }
-  pids+=("$child")
+  track "$child"
   kill -KILL "$child"
   for _ in $(seq 50); do new=$(pgrep -P "$sup" -f "sleep 601.$$") && [ "$new" != "$child" ] && break; new=; sleep 0.1; done
   [ -n "$new" ] || { echo "--respawn: the killed child was not restarted"; return; }
-  pids+=("$new")
+  track "$new"
   "${run[@]}" "$bin" --stop -p "$T/$1.sv.pid" || { echo "--stop of the supervisor exited $?"; return; }
   ! alive "$sup" && ! alive "$new" || { echo "--stop left the supervisor or its child"; return; }
 }
