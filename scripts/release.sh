@@ -19,7 +19,7 @@ set -u
 cd "$(dirname "$0")/.."
 version=${1:?usage: scripts/release.sh VERSION [TARGET...]}
 shift
-only=" $* "
+only=${*:+ $* } # the TARGETs asked for, space-delimited; empty: all
 [ "$version" = "$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)" ] || { echo "release: $version is not Cargo.toml's version"; exit 1; }
 out=dist/$version
 rm -rf "$out"; mkdir -p "$out"
@@ -190,9 +190,8 @@ build() {
 }
 
 selected() {
-  [ -z "$only_given" ] || [ "$1" = x86_64-unknown-linux-musl ] || [[ $only == *" $1 "* ]]
+  [ -z "$only" ] || [ "$1" = x86_64-unknown-linux-musl ] || [[ $only == *" $1 "* ]]
 }
-only_given=$*
 builders=()
 for spec in "${targets[@]}"; do
   read -r t zig q cfg <<<"$spec"
