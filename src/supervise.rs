@@ -14,11 +14,20 @@
 //! forwarded. The child gets SIGKILL if the supervisor dies
 //! ([`PR_SET_PDEATHSIG`]), so `--stop`'s KILL never leaves it orphaned.
 //!
+//! `--init` makes the same loop a container's init: in the foreground, as
+//! PID 1 or else a child subreaper ([`PR_SET_CHILD_SUBREAPER`]), it passes
+//! every signal it can catch on to COMMAND as it came ([`init_signals`]),
+//! reaps every process re-parented to it, stops what COMMAND leaves behind
+//! (SIGTERM, SIGKILL after [`DRAIN_MS`]), and exits with COMMAND's status
+//! (128+N for a signal N, as a shell says it) when COMMAND ends, or
+//! restarts it with `--respawn`.
+//!
 //! [`poll(2)`]: https://man7.org/linux/man-pages/man2/poll.2.html
 //! [`signalfd(2)`]: https://man7.org/linux/man-pages/man2/signalfd.2.html
 //! [`PR_SET_PDEATHSIG`]: https://man7.org/linux/man-pages/man2/PR_SET_PDEATHSIG.2const.html
+//! [`PR_SET_CHILD_SUBREAPER`]: https://man7.org/linux/man-pages/man2/PR_SET_CHILD_SUBREAPER.2const.html
 
-use crate::daemon::ready::{ended, now_ms, read_signal, reap_until, watch, LEFT_NOTHING, SETTLE_MAX_MS, SETTLE_MS, STILL_FOREGROUND};
+use crate::daemon::ready::{ended, not_daemonized_code, now_ms, read_signal, reap_until, watch, LEFT_NOTHING, SETTLE_MAX_MS, SETTLE_MS, STILL_FOREGROUND};
 use crate::daemon::{pidfile, service, Pidfile, Running};
 use crate::report::out::write_all;
 use crate::report::{msg, Error, ExitCode, Line, Stage};
@@ -30,9 +39,14 @@ use rustix::fd::{BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::process::Pid;
 
-/// `--respawn`'s options.
+/// `--respawn`'s and `--init`'s options.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Options<'a> {
+    /// `--respawn`: restart COMMAND when it ends (false: `--init` alone,
+    /// which exits with COMMAND's status).
+    pub restart: bool,
+    /// `--init`: a container's init (see the module's text).
+    pub init: bool,
     /// `--respawn-delay`: the first restart delay, in milliseconds.
     pub delay_ms: u64,
     /// `--respawn-max COUNT/SECONDS`: when to give up.
@@ -43,7 +57,7 @@ pub struct Options<'a> {
 
 impl Options<'_> {
     /// Restart after 1 s, doubling; never give up.
-    pub const DEFAULT: Options<'static> = Options { delay_ms: 1000, max: None, forking: None };
+    pub const DEFAULT: Options<'static> = Options { restart: true, init: false, delay_ms: 1000, max: None, forking: None };
 }
 
 /// `--respawn --forking[=PIDFILE]`: COMMAND forks itself into the
@@ -85,8 +99,31 @@ pub const DRAIN_MS: u64 = 5_000;
 /// The signals the supervisor reads from its signalfd.
 const SIGNALS: [i32; 6] = [libc::SIGCHLD, libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGUSR1, libc::SIGUSR2];
 
+/// The signals `--init` does not pass on: those a fault raises in dfork
+/// itself (ILL, TRAP, ABRT, BUS, FPE, SEGV, SYS), those its own writes may
+/// raise (PIPE, XFSZ), and those musl keeps for itself (32 to 34).
+const NOT_PASSED: [i32; 12] = [
+    libc::SIGILL, libc::SIGTRAP, libc::SIGABRT, libc::SIGBUS, libc::SIGFPE, libc::SIGSEGV, libc::SIGSYS, libc::SIGPIPE, libc::SIGXFSZ, 32, 33, 34,
+];
+
+/// `--init`'s signals, in `all`: every one from 1 to 64 but [`NOT_PASSED`].
+/// (SIGKILL and SIGSTOP are among them, but the kernel never lets them be
+/// blocked or read.) SIGTTIN and SIGTTOU are read only so that they never
+/// stop dfork; they are not passed on.
+fn init_signals(all: &mut [i32; 64]) -> &[i32] {
+    let mut n = 0;
+    for s in 1..=64 {
+        if !NOT_PASSED.contains(&s) {
+            all[n] = s;
+            n += 1;
+        }
+    }
+    &all[..n]
+}
+
 /// Supervise COMMAND in the daemon until SIGTERM, SIGINT or
-/// `--respawn-max`; never returns. `exec` runs in each child, after the
+/// `--respawn-max` (with `--init` alone: until COMMAND ends); never
+/// returns. `exec` runs in each child, after the
 /// fork, with the directory a relative COMMAND path is resolved in: it
 /// builds COMMAND's environment there and execs it, returning only
 /// the error. The launcher learns of the first exec: it returns 0 once
@@ -108,14 +145,21 @@ pub fn run(mut running: Running<'_>, opts: &Options<'_>, zone: &Zone, exec: &mut
     // --forking it is inherited, so that a daemon left behind by a
     // supervisor killed with SIGKILL still shows in --status and --stop.
     let cloexec = |p: &Pidfile<'_>| rustix::io::fcntl_setfd(p.fd(), rustix::io::FdFlags::CLOEXEC);
+    let mut all = [0; 64];
+    let signals = if opts.init { init_signals(&mut all) } else { &SIGNALS };
     let set_up = || {
         match (forking, running.pidfile()) {
             (None, Some(p)) => cloexec(p)?,
             (Some(_), _) => sys::set_subreaper()?,
             (None, None) => {}
         }
-        sys::set_mask(libc::SIG_BLOCK, &SIGNALS)?;
-        sys::signalfd(&SIGNALS)
+        // As PID 1 it reaps orphans anyway; elsewhere, where the kernel
+        // refuses (qemu-user), only COMMAND itself is reaped.
+        if opts.init {
+            sys::set_subreaper().ok();
+        }
+        sys::set_mask(libc::SIG_BLOCK, signals)?;
+        sys::signalfd(signals)
     };
     let sig = match set_up() {
         Ok(fd) => fd,
@@ -141,7 +185,7 @@ pub fn run(mut running: Running<'_>, opts: &Options<'_>, zone: &Zone, exec: &mut
         let end: i32;
         if child == 0 && settle.active() {
             if !settle.done(now) {
-                watch_or_not(&sig, Some(settle.left(now)), &mut child, &mut stopping, &mut settle);
+                watch_or_not(&sig, opts.init, Some(settle.left(now)), &mut child, &mut stopping, &mut settle);
                 continue;
             }
             settle = Settle::IDLE;
@@ -156,7 +200,7 @@ pub fn run(mut running: Running<'_>, opts: &Options<'_>, zone: &Zone, exec: &mut
                 }
                 None => end = LEFT_NOTHING,
             }
-        } else if child == 0 && forking.is_some() && service::my_first_child().is_some() {
+        } else if child == 0 && (forking.is_some() || opts.init) && service::my_first_child().is_some() {
             // What is left of the service goes before anything else.
             if drain == 0 {
                 drain = now + DRAIN_MS;
@@ -168,7 +212,7 @@ pub fn run(mut running: Running<'_>, opts: &Options<'_>, zone: &Zone, exec: &mut
                     let _ = rustix::process::kill_process(p, sig_of_drain);
                 }
             });
-            watch_or_not(&sig, Some(if kill { 100 } else { drain - now }), &mut child, &mut stopping, &mut settle);
+            watch_or_not(&sig, opts.init, Some(if kill { 100 } else { drain - now }), &mut child, &mut stopping, &mut settle);
             continue;
         } else if child == 0 {
             drain = 0;
@@ -176,7 +220,7 @@ pub fn run(mut running: Running<'_>, opts: &Options<'_>, zone: &Zone, exec: &mut
                 break;
             }
             if now < wake {
-                watch_or_not(&sig, Some(wake - now), &mut child, &mut stopping, &mut settle);
+                watch_or_not(&sig, opts.init, Some(wake - now), &mut child, &mut stopping, &mut settle);
                 continue;
             }
             let (pid, failed) = spawn(&mut || exec(running.command_dir()));
@@ -200,8 +244,11 @@ pub fn run(mut running: Running<'_>, opts: &Options<'_>, zone: &Zone, exec: &mut
             (child, foreground_until, end) = (0, 0, STILL_FOREGROUND);
         } else {
             let until = (foreground_until != 0 && !stopping).then(|| foreground_until.saturating_sub(now));
-            let Some(st) = watch_or_not(&sig, until, &mut child, &mut stopping, &mut settle) else { continue };
+            let Some(st) = watch_or_not(&sig, opts.init, until, &mut child, &mut stopping, &mut settle) else { continue };
             child = 0;
+            if opts.init {
+                code = init_code(st);
+            }
             if stopping {
                 continue; // and out, at the top, once nothing is left
             }
@@ -215,6 +262,10 @@ pub fn run(mut running: Running<'_>, opts: &Options<'_>, zone: &Zone, exec: &mut
         // all; any other is logged, and restarted or given up.
         if first && forking.is_some() {
             (stopping, failed_start) = (true, Some(end));
+            continue;
+        }
+        if !opts.restart {
+            (stopping, code) = (true, init_code(end));
             continue;
         }
         let now = now_ms();
@@ -248,10 +299,11 @@ pub fn run(mut running: Running<'_>, opts: &Options<'_>, zone: &Zone, exec: &mut
 }
 
 /// Sleep until a signal comes or `ms` pass, and act on it: SIGTERM and
-/// SIGINT stop the service (the child gets SIGTERM), SIGHUP, SIGUSR1 and
-/// SIGUSR2 are passed to the child, SIGCHLD reaps every child that ended.
-/// The wait status of `child` when it was one of them.
-fn watch_or_not(sig: &OwnedFd, ms: Option<u64>, child: &mut i32, stopping: &mut bool, settle: &mut Settle) -> Option<i32> {
+/// SIGINT stop the service (the child gets SIGTERM, or with `init` the
+/// signal itself), any other is passed to the child as it came (but
+/// SIGTTIN and SIGTTOU), SIGCHLD reaps every child that ended. The wait
+/// status of `child` when it was one of them.
+fn watch_or_not(sig: &OwnedFd, init: bool, ms: Option<u64>, child: &mut i32, stopping: &mut bool, settle: &mut Settle) -> Option<i32> {
     if !watch(sig, None, ms).0 {
         return None;
     }
@@ -264,16 +316,29 @@ fn watch_or_not(sig: &OwnedFd, ms: Option<u64>, child: &mut i32, stopping: &mut 
         }
         return st;
     }
-    let fwd = if signo == libc::SIGHUP || signo == libc::SIGUSR1 || signo == libc::SIGUSR2 {
-        signo
-    } else {
+    if signo == libc::SIGTTIN || signo == libc::SIGTTOU {
+        return None;
+    }
+    let stop = signo == libc::SIGTERM || signo == libc::SIGINT;
+    if stop {
         (*stopping, *settle) = (true, Settle::IDLE);
-        libc::SIGTERM
-    };
+    }
+    let fwd = if stop && !init { libc::SIGTERM } else { signo };
     if let Some(p) = Pid::from_raw(*child) {
         let _ = rustix::process::kill_process(p, sys::signal(fwd));
     }
     None
+}
+
+/// `--init`'s exit code for how COMMAND's run ended: its exit status, 128+N
+/// for a signal N, or (`--forking`) 3 when it left nothing, 4 when it
+/// stayed in the foreground.
+fn init_code(end: i32) -> u8 {
+    match end {
+        e if e < 0 => not_daemonized_code(e),
+        st if libc::WIFEXITED(st) => libc::WEXITSTATUS(st) as u8,
+        st => 128 + libc::WTERMSIG(st) as u8,
+    }
 }
 
 /// `--forking`: the wait, after COMMAND exited 0, until what it left has

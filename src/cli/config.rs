@@ -51,7 +51,7 @@ pub struct Config<'a> {
     pub heartbeat: heartbeat::Options<'a>,
     /// `--stop`'s and `--status`'s `-s`, `-t`, `--retry`, `--force`.
     pub control: control::Options,
-    /// `--respawn` and its `--respawn-delay`, `--respawn-max`.
+    /// `--respawn` and its `--respawn-delay`, `--respawn-max`; `--init`.
     pub respawn: Option<supervise::Options<'a>>,
     /// The `-E NAME=VALUE` values, in order.
     pub env: EnvOpts,
@@ -301,6 +301,7 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>) -> Result<(), Usage<'a>> {
                     seen.notify = true;
                 }
                 Opt::Respawn => seen.respawn = true,
+                Opt::Init => respawn.init = true,
                 // Nothing after them matters.
                 Opt::Help | Opt::Version => {
                     c.mode = if o == Opt::Help { Mode::Help } else { Mode::Version };
@@ -318,7 +319,9 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>) -> Result<(), Usage<'a>> {
             Item::Value(o, v) => value(c, &mut seen, &mut respawn, o, nonempty(v)?)?,
         }
     }
-    c.respawn = seen.respawn.then_some(respawn);
+    // --init is the supervisor in the foreground, restarting only with --respawn.
+    c.respawn = (seen.respawn || respawn.init).then_some(supervise::Options { restart: seen.respawn, ..respawn });
+    c.daemon.foreground |= respawn.init;
     let stop_opts = seen.signal.is_some() || seen.timeout.is_some() || seen.retry.is_some();
     if stop_opts {
         let sig = seen.signal.unwrap_or(libc::SIGTERM);
@@ -342,7 +345,7 @@ fn parse_into<'a>(c: &mut Config<'a>, argv: Argv<'a>) -> Result<(), Usage<'a>> {
         Mode::Exec if seen.forking && !respawn && c.daemon.pidfile.is_none() => Some(Problem::ForkingNeedsPidfile),
         Mode::Exec if (seen.ready_fd && seen.notify) || ((seen.ready_fd || seen.notify) && (respawn || c.daemon.foreground)) => Some(Problem::ReadyConflict),
         Mode::Exec if seen.wait && !ready => Some(Problem::WaitAlone),
-        Mode::Exec if seen.respawn_opts && !respawn => Some(Problem::RespawnOnly),
+        Mode::Exec if seen.respawn_opts && !seen.respawn => Some(Problem::RespawnOnly),
         _ if c.mode != Mode::Exec && (ready || seen.wait || respawn || seen.respawn_opts) => Some(Problem::CommandOnly),
         Mode::Stop | Mode::Status if c.daemon.pidfile.is_none() => Some(Problem::NeedsPidfile),
         Mode::Stop => None,
@@ -598,5 +601,27 @@ mod tests {
         assert_eq!(problem(&[b"-w", b"2", b"cmd"]).0, Problem::WaitAlone);
         assert_eq!(problem(&[b"--respawn-delay", b"2", b"cmd"]).0, Problem::RespawnOnly);
         assert_eq!(problem(&[b"--respawn", b"--heartbeat"]).0, Problem::CommandOnly);
+    }
+
+    #[test]
+    fn init_is_the_supervisor_in_the_foreground() {
+        with(&[b"--init", b"cmd"], |_, r| {
+            let c = r.unwrap();
+            let o = c.respawn.unwrap();
+            assert_eq!((o.init, o.restart, c.daemon.foreground), (true, false, true));
+        });
+        with(&[b"--init", b"--respawn", b"--respawn-delay", b"0.5", b"cmd"], |_, r| {
+            let o = r.unwrap().respawn.unwrap();
+            assert_eq!((o.init, o.restart, o.delay_ms), (true, true, 500));
+        });
+        with(&[b"--respawn", b"cmd"], |_, r| {
+            let c = r.unwrap();
+            let o = c.respawn.unwrap();
+            assert_eq!((o.init, o.restart, c.daemon.foreground), (false, true, false));
+        });
+        assert_eq!(problem(&[b"--init", b"--respawn-max", b"2/5", b"cmd"]).0, Problem::RespawnOnly);
+        assert_eq!(problem(&[b"--init", b"--ready-fd", b"3", b"cmd"]).0, Problem::ReadyConflict);
+        assert_eq!(problem(&[b"--init", b"--heartbeat"]).0, Problem::CommandOnly);
+        assert_eq!(problem(&[b"--status", b"-p", b"x", b"--init"]).0, Problem::CommandOnly);
     }
 }

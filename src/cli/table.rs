@@ -34,6 +34,7 @@ options! {
     Respawn:      None,       "respawn",       Nothing,               HELP_RESPAWN,       [];
     RespawnDelay: None,       "respawn-delay", Value("S"),            HELP_RESPAWN_DELAY, [EXPECT_DELAY];
     RespawnMax:   None,       "respawn-max",   Value("N/S"),          HELP_RESPAWN_MAX,   [EXPECT_MAX];
+    Init:         None,       "init",          Nothing,               HELP_INIT,          [];
     Help:         Some(b'h'), "help",          Nothing,               HELP_HELP,          [];
     Version:      Some(b'V'), "version",       Nothing,               HELP_VERSION,       [];
 }

@@ -255,9 +255,21 @@ fn read<R>(path: &CStr, buf: &mut [u8], f: &mut dyn FnMut(&[u8]) -> R) -> Option
     Some(f(&buf[..n]))
 }
 
-/// Call `f` with the pid of every process in `/proc`.
+/// Call `f` with the pid of every process in `/proc`, if that `/proc` is
+/// of this process's PID namespace: its `self` names this process. One
+/// mounted for another namespace (a container's init that shares the
+/// host's) names other processes by numbers that mean someone else here:
+/// nothing is read from it.
 fn each_pid(f: &mut dyn FnMut(i32)) {
-    let Ok(proc) = fs::open(c"/proc", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()) else { return };
+    let mut me = [0u8; 16];
+    let ours = match fs::readlinkat_raw(fs::CWD, c"/proc/self", &mut me) {
+        Ok(n) => crate::text::decimal(&me[..n]) == Some(rustix::process::getpid().as_raw_nonzero().get() as u32),
+        Err(_) => false,
+    };
+    let proc = match fs::open(c"/proc", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()) {
+        Ok(p) if ours => p,
+        _ => return,
+    };
     let mut buf = [MaybeUninit::uninit(); 2048];
     let mut dir = RawDir::new(proc.as_fd(), &mut buf);
     while let Some(Ok(e)) = dir.next() {
