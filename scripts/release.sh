@@ -30,7 +30,7 @@ T=$(mktemp -d)
 # or a sleep tagged with this script's pid), never a pid reused since.
 track() { echo "$@" >>"$T/pids"; }
 clean_up() {
-  local p tag=" 60[0-2][.]$$"
+  local p tag=" 60[0-3][.]$$"
   for p in $(cat "$T/pids" 2>/dev/null); do
     tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -E -e "$out/dfork-" -e "$tag " >/dev/null && kill -9 "$p"
   done
@@ -102,7 +102,8 @@ alive() {
 # command started in exec mode, --status (0), --stop (0), --status again
 # (3), and a missing command (127); --notify returns only once COMMAND
 # said READY=1; --respawn: the child killed is restarted, and --stop ends
-# the supervisor and its child.
+# the supervisor and its child; --init passes COMMAND's exit status
+# through, and SIGTERM on (exit 143).
 scenario() {
   local bin=$out/dfork-$version-$1 run=() out now t before prev=
   [ "$2" = - ] || run=("$2")
@@ -144,6 +145,19 @@ scenario() {
   track "$new"
   "${run[@]}" "$bin" --stop -p "$T/$1.sv.pid" || { echo "--stop of the supervisor exited $?"; return; }
   ! alive "$sup" && ! alive "$new" || { echo "--stop left the supervisor or its child"; return; }
+  # --init: in the foreground; its exit status is COMMAND's, 128+15 when
+  # the SIGTERM it passed on ended COMMAND.
+  "${run[@]}" "$bin" --init -- sh -c 'exit 3'; [ $? -eq 3 ] || { echo "--init did not pass COMMAND's status 3 through"; return; }
+  local init st
+  "${run[@]}" "$bin" --init -- sleep 603.$$ &
+  init=$!; track "$init"
+  for _ in $(seq 50); do child=$(pgrep -P "$init" -f "sleep 603.$$") && break; sleep 0.1; done
+  [ -n "$child" ] || { echo "--init: no child"; return; }
+  track "$child"
+  kill -TERM "$init"
+  wait "$init"; st=$?
+  [ "$st" -eq 143 ] || { echo "--init exited $st after SIGTERM, not 143"; return; }
+  ! alive "$child" || { echo "--init left its child running"; return; }
 }
 
 # TARGET ZIG-TARGET QEMU [--cfg ...]; ZIG-TARGET - for rustup's targets.
