@@ -16,11 +16,11 @@
 //!
 //! `--init` makes the same loop a container's init: in the foreground, as
 //! PID 1 or else a child subreaper ([`PR_SET_CHILD_SUBREAPER`]), it passes
-//! every signal it can catch on to COMMAND as it came ([`init_signals`]),
-//! reaps every process re-parented to it, stops what COMMAND leaves behind
-//! (SIGTERM, SIGKILL after [`DRAIN_MS`]), and exits with COMMAND's status
-//! (128+N for a signal N, as a shell says it) when COMMAND ends, or
-//! restarts it with `--respawn`.
+//! every signal it can catch on to COMMAND as it came (all but the few in
+//! `NOT_PASSED`), reaps every process re-parented to it, stops what
+//! COMMAND leaves behind (SIGTERM, SIGKILL after [`DRAIN_MS`]), and exits
+//! with COMMAND's status (128+N for a signal N, as a shell says it) when
+//! COMMAND ends, or restarts it with `--respawn`.
 //!
 //! [`poll(2)`]: https://man7.org/linux/man-pages/man2/poll.2.html
 //! [`signalfd(2)`]: https://man7.org/linux/man-pages/man2/signalfd.2.html

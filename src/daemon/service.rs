@@ -266,10 +266,10 @@ fn each_pid(f: &mut dyn FnMut(i32)) {
         Ok(n) => crate::text::decimal(&me[..n]) == Some(rustix::process::getpid().as_raw_nonzero().get() as u32),
         Err(_) => false,
     };
-    let proc = match fs::open(c"/proc", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()) {
-        Ok(p) if ours => p,
-        _ => return,
-    };
+    if !ours {
+        return;
+    }
+    let Ok(proc) = fs::open(c"/proc", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()) else { return };
     let mut buf = [MaybeUninit::uninit(); 2048];
     let mut dir = RawDir::new(proc.as_fd(), &mut buf);
     while let Some(Ok(e)) = dir.next() {
