@@ -100,10 +100,12 @@ fn job_control_signals_do_not_stop_dfork() {
     for s in [libc::SIGTTIN, libc::SIGTTOU, libc::SIGTSTP] {
         unsafe { libc::kill(pid, s) };
     }
-    std::thread::sleep(Duration::from_millis(100));
-    assert_ne!(stat_field(&std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap(), 3), "T", "dfork is not stopped");
+    let state = |p: i32| stat_field(&std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap(), 3);
     let sleeper = sleepers(&tag)[0];
-    assert!(wait_for(10, || stat_field(&std::fs::read_to_string(format!("/proc/{sleeper}/stat")).unwrap(), 3) == "T"), "SIGTSTP reached the child");
+    // dfork ran to pass SIGTSTP on: SIGTTIN and SIGTTOU, sent first, would
+    // have stopped it before that if they could.
+    assert!(wait_for(10, || state(sleeper) == "T"), "SIGTSTP reached the child");
+    assert_ne!(state(pid), "T", "dfork is not stopped");
     unsafe { libc::kill(sleeper, libc::SIGCONT) };
     unsafe { libc::kill(pid, libc::SIGTERM) };
     assert_eq!(exit_code(c), 143);
