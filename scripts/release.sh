@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 version=${1:?usage: scripts/release.sh VERSION [TARGET...]}
 shift
 only=${*:+ $* } # the TARGETs asked for, space-delimited; empty: all
-[ "$version" = "$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)" ] || { echo "release: $version is not Cargo.toml's version"; exit 1; }
+[ "$version" = "$(scripts/version)" ] || { echo "release: $version is not Cargo.toml's version"; exit 1; }
 out=dist/$version
 rm -rf "$out"; mkdir -p "$out"
 T=$(mktemp -d)
