@@ -200,10 +200,12 @@ pub fn status(pid: i32, key: &str) -> String {
         .unwrap_or_else(|| panic!("no {key} in /proc/{pid}/status"))
 }
 
-/// The open descriptors of `pid` and what they point to.
+/// The open descriptors of `pid` and what they point to; none once it is
+/// gone (a child listed a moment ago, such as one of strace's probes, may
+/// have exited since).
 pub fn fds(pid: i32) -> Vec<(i32, PathBuf)> {
-    let mut v: Vec<(i32, PathBuf)> = std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .unwrap()
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { return vec![] };
+    let mut v: Vec<(i32, PathBuf)> = dir
         .filter_map(|e| e.ok())
         .map(|e| {
             let n: i32 = e.file_name().to_str().unwrap().parse().unwrap();
