@@ -120,6 +120,7 @@ fn a_pidfile_removed_between_open_and_lock_is_opened_again() {
     let p = t.path("p.pid");
     std::fs::write(&p, "999999\n").unwrap();
     let (a, b) = (sleep_tag(), sleep_tag());
+    let _cleanup = (KillTagged(a.clone()), KillTagged(b.clone()));
     // Launcher A waits two seconds before its first flock (time for B to
     // start on a busy machine).
     let mut c = std::process::Command::new("strace");
