@@ -200,7 +200,7 @@ pub fn signal(sig: c_int) -> rustix::process::Signal {
 
 /// Signal names, without `SIG`, in the order of [`NUMBERS`], in one string:
 /// a table of 30 slices would take 480 bytes of pointers and lengths, the
-/// string 129 (measured: 388 bytes less in the x86_64 binary; re-measure
+/// string 129 (measured: 352 bytes less in the x86_64 binary; re-measure
 /// with a `[&[u8]; 30]` table instead).
 const NAMES: &[u8] = b"HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM CHLD CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS";
 
