@@ -159,8 +159,7 @@ fn docker_stop_ends_it_at_once_with_the_servers_status() {
     }
     let t = Test::new("init-docker-stop");
     for run in 0..20 {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let listen = format!("127.0.0.1:{port}");
+        let listen = format!("127.0.0.1:{}", free_port());
         let www = t.path("www");
         std::fs::create_dir_all(&www).unwrap();
         let mut c = Command::new("unshare");

@@ -144,11 +144,6 @@ fn two_hundred_stops_leave_no_survivor() {
     }
 }
 
-/// A free TCP port on 127.0.0.1 for one test (bound and released at once).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 /// What a `--forking` start must give, for any program that forks itself:
 /// `Daemon PID N` of the process it left, that pid in the pidfile, `--status`
 /// 0 naming it, `--stop` 0 with no process of it left.
