@@ -27,7 +27,7 @@
 //! [`PR_SET_PDEATHSIG`]: https://man7.org/linux/man-pages/man2/PR_SET_PDEATHSIG.2const.html
 //! [`PR_SET_CHILD_SUBREAPER`]: https://man7.org/linux/man-pages/man2/PR_SET_CHILD_SUBREAPER.2const.html
 
-use crate::daemon::ready::{ended, not_daemonized_code, now_ms, read_signal, reap_until, watch, LEFT_NOTHING, SETTLE_MAX_MS, SETTLE_MS, STILL_FOREGROUND};
+use crate::daemon::ready::{ended, exit_code, now_ms, read_signal, reap_until, watch, LEFT_NOTHING, SETTLE_MAX_MS, SETTLE_MS, STILL_FOREGROUND};
 use crate::daemon::{pidfile, service, Pidfile, Running};
 use crate::report::out::write_all;
 use crate::report::{msg, Error, ExitCode, Line, Stage};
@@ -247,7 +247,7 @@ pub fn run(mut running: Running<'_>, opts: &Options<'_>, zone: &Zone, exec: &mut
             let Some(st) = watch_or_not(&sig, opts.init, until, &mut child, &mut stopping, &mut settle) else { continue };
             child = 0;
             if opts.init {
-                code = init_code(st);
+                code = exit_code(st);
             }
             if stopping {
                 continue; // and out, at the top, once nothing is left
@@ -265,7 +265,7 @@ pub fn run(mut running: Running<'_>, opts: &Options<'_>, zone: &Zone, exec: &mut
             continue;
         }
         if !opts.restart {
-            (stopping, code) = (true, init_code(end));
+            (stopping, code) = (true, exit_code(end));
             continue;
         }
         let now = now_ms();
@@ -328,17 +328,6 @@ fn watch_or_not(sig: &OwnedFd, init: bool, ms: Option<u64>, child: &mut i32, sto
         let _ = rustix::process::kill_process(p, sys::signal(fwd));
     }
     None
-}
-
-/// `--init`'s exit code for how COMMAND's run ended: its exit status, 128+N
-/// for a signal N, or (`--forking`) 3 when it left nothing, 4 when it
-/// stayed in the foreground.
-fn init_code(end: i32) -> u8 {
-    match end {
-        e if e < 0 => not_daemonized_code(e),
-        st if libc::WIFEXITED(st) => libc::WEXITSTATUS(st) as u8,
-        st => 128 + libc::WTERMSIG(st) as u8,
-    }
 }
 
 /// `--forking`: the wait, after COMMAND exited 0, until what it left has

@@ -331,6 +331,17 @@ pub fn not_daemonized_code(end: i32) -> u8 {
     (if end == STILL_FOREGROUND { ExitCode::NotReady } else { ExitCode::DiedBeforeReady }) as u8
 }
 
+/// The exit code that says how a run ended, as a shell reports it: the exit
+/// status, 128+N for signal N, or [`not_daemonized_code`] for
+/// [`LEFT_NOTHING`] and [`STILL_FOREGROUND`] (`--init` exits with it).
+pub fn exit_code(end: i32) -> u8 {
+    match end {
+        LEFT_NOTHING | STILL_FOREGROUND => not_daemonized_code(end),
+        st if libc::WIFEXITED(st) => libc::WEXITSTATUS(st) as u8,
+        st => 128 + libc::WTERMSIG(st) as u8,
+    }
+}
+
 /// ` exited with status S` or ` killed by signal N` for a wait status, or
 /// what [`LEFT_NOTHING`] and [`STILL_FOREGROUND`] (after `wait_ms`) mean.
 pub fn ended<'l, 'f>(l: &'l mut Line<'f>, status: i32, wait_ms: u64) -> &'l mut Line<'f> {
